@@ -286,6 +286,29 @@ http_count(const struct http_parser *hp, const char *name)
 	return n;
 }
 
+/*
+ * Every line of a header, joined with ", " as RFC 9110 5.3 reads them;
+ * -1 when there is none or it does not fit.
+ */
+int
+http_join(const struct http_parser *hp, const char *name, char *buf,
+    size_t len)
+{
+	size_t	 i;
+	int	 n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < hp->hp_nhdrs; i++) {
+		if (strcasecmp(hp->hp_hdrs[i].hh_name, name) != 0)
+			continue;
+		if ((n > 0 && strlcat(buf, ", ", len) >= len) ||
+		    strlcat(buf, hp->hp_hdrs[i].hh_value, len) >= len)
+			return -1;
+		n++;
+	}
+	return n > 0 ? 0 : -1;
+}
+
 /* Is token one of the comma-separated elements of value? */
 int
 http_has_token(const char *value, const char *token)

@@ -90,6 +90,8 @@ enum http_result http_parse(struct http_parser *, const void *, size_t,
 		    size_t *);
 const char	*http_get(const struct http_parser *, const char *);
 size_t		 http_count(const struct http_parser *, const char *);
+int		 http_join(const struct http_parser *, const char *, char *,
+		    size_t);
 int		 http_has_token(const char *, const char *);
 
 /* The answers of PROTOCOL.md, each a complete response with a JSON body. */
@@ -345,6 +347,7 @@ struct msg {
 	struct msg_hdr	 m_hdr;
 	uint8_t		*m_data;	/* into the channel's buffer */
 	int		 m_fd;		/* -1 unless MSG_FLAG_FD */
+	int		 m_fdlost;	/* one was sent; we had no room for it */
 };
 
 struct msg_out {

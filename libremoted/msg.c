@@ -288,14 +288,30 @@ msg_read(struct msg_chan *mc, struct msg *m)
 			}
 		}
 	}
-	if (extra || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-	    msg_decode(mc->mc_in, n, fd, m) == -1) {
-		if (fd != -1)
-			close(fd);
-		errno = EBADMSG;
-		return -1;
+	if (extra || (mh.msg_flags & MSG_TRUNC))
+		goto bad;
+	if ((mh.msg_flags & MSG_CTRUNC) && fd == -1) {
+		/*
+		 * The descriptor sent with it could not be installed (we are
+		 * out of descriptors): the message stands, its m_fdlost says
+		 * so, and the receiver drops what the descriptor was for.
+		 */
+		if (msg_decode(mc->mc_in, n, 0, m) == -1 ||
+		    !(m->m_hdr.mh_flags & MSG_FLAG_FD))
+			goto bad;
+		m->m_fd = -1;
+		m->m_fdlost = 1;
+		return 1;
 	}
+	if ((mh.msg_flags & MSG_CTRUNC) || msg_decode(mc->mc_in, n, fd,
+	    m) == -1)
+		goto bad;
 	return 1;
+ bad:
+	if (fd != -1)
+		close(fd);
+	errno = EBADMSG;
+	return -1;
 }
 
 /* Wait up to timeout ms (-1: for ever) for one message. */

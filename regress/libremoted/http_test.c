@@ -435,6 +435,23 @@ ATF_TC_BODY(answers_exact_bytes, tc)
 	ATF_CHECK_EQ(http_answer_from_status(400), ANS_BAD_REQUEST);
 }
 
+ATF_TC_WITHOUT_HEAD(header_lines_joined);
+ATF_TC_BODY(header_lines_joined, tc)
+{
+	const char		*in = "GET / HTTP/1.1\r\nX-A: 1\r\nHost: h\r\n"
+				    "x-a: 2, 3\r\n\r\n";
+	struct http_parser	 hp;
+	char			 buf[64];
+	size_t			 used;
+
+	http_init(&hp, HTTP_REQUEST);
+	ATF_REQUIRE_EQ(http_parse(&hp, in, strlen(in), &used), HTTP_DONE);
+	ATF_REQUIRE_EQ(http_join(&hp, "X-A", buf, sizeof(buf)), 0);
+	ATF_CHECK_STREQ(buf, "1, 2, 3");
+	ATF_CHECK_EQ(http_join(&hp, "X-B", buf, sizeof(buf)), -1);
+	ATF_CHECK_EQ(http_join(&hp, "X-A", buf, 4), -1);
+}
+
 ATF_TC_WITHOUT_HEAD(token_lists);
 ATF_TC_BODY(token_lists, tc)
 {
@@ -460,6 +477,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, response_head);
 	ATF_TP_ADD_TC(tp, answers_are_complete);
 	ATF_TP_ADD_TC(tp, answers_exact_bytes);
+	ATF_TP_ADD_TC(tp, header_lines_joined);
 	ATF_TP_ADD_TC(tp, token_lists);
 	return atf_no_error();
 }
