@@ -1,0 +1,1288 @@
+/*
+ * Copyright (c) 2026 The remotedapid authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * parent.c: the privileged parent.  It accepts, hands each connection to
+ * the least-loaded relay child, keeps the route table (path -> agent) and
+ * the waiting table ((path, WebRoute-ID) -> client), decides pairings,
+ * and restarts children.  It never reads a byte from the network: only
+ * fixed-size messages from its children, each one checked.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <event.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+#include <vis.h>
+
+#include "remotedapid.h"
+
+#define PARENT_ACCEPT_BURST	64
+#define CHILD_BACKOFF_MAX	60	/* seconds between starts at most */
+#define CHILD_STABLE		10	/* alive this long: not crash-looping */
+
+struct child {
+	int			 ch_slot;
+	pid_t			 ch_pid;		/* 0: not running */
+	int			 ch_up;		/* its channel works */
+	struct msg_chan		 ch_chan;
+	struct event		 ch_ev;
+	short			 ch_evflags;
+	int			 ch_conns;
+	int			 ch_restarts;
+	int			 ch_backoff;	/* seconds before restart */
+	int			 ch_young;	/* deaths in a row, young */
+	time_t			 ch_started;
+	struct event		 ch_restart;
+};
+
+enum pconn_state {
+	PC_HANDSHAKE,		/* accepted, head not read yet */
+	PC_OPEN,		/* answered, or anything settled */
+	PC_WAITING,		/* a client waiting for its server */
+	PC_AGENT,		/* an agent holding a route */
+	PC_MOVING		/* a dial-back on its way to another child */
+};
+
+struct waiting;
+struct route;
+
+struct hsaddr {
+	RB_ENTRY(hsaddr)	 ha_entry;
+	int			 ha_family;
+	uint8_t			 ha_addr[16];
+	int			 ha_count;
+};
+
+struct pconn {
+	RB_ENTRY(pconn)		 pc_entry;
+	uint32_t		 pc_id;
+	struct child		*pc_child;
+	enum pconn_state	 pc_state;
+	struct hsaddr		*pc_hsaddr;	/* while handshaking */
+	struct route		*pc_route;	/* PC_AGENT */
+	struct waiting		*pc_wait;	/* PC_WAITING */
+	struct msg_link		 pc_link;	/* PC_MOVING: the link to make */
+	struct child		*pc_dest;	/* PC_MOVING: where to */
+};
+
+struct waiting {
+	RB_ENTRY(waiting)	 w_entry;
+	char			 w_id[WR_ID_MAX + 1];
+	struct route		*w_route;
+	struct pconn		*w_client;
+};
+RB_HEAD(waittree, waiting);
+
+struct route {
+	RB_ENTRY(route)		 r_entry;
+	char			*r_path;
+	struct pconn		*r_agent;
+	char			 r_key[RD_NAME_MAX];
+	char			 r_addr[WR_IPADDR_MAX];
+	time_t			 r_since;
+	struct waittree		 r_waits;
+	int			 r_nwaits;
+};
+
+RB_HEAD(pconntree, pconn);
+RB_HEAD(routetree, route);
+RB_HEAD(hstree, hsaddr);
+
+static int	 pconn_cmp(struct pconn *, struct pconn *);
+static int	 route_cmp(struct route *, struct route *);
+static int	 waiting_cmp(struct waiting *, struct waiting *);
+static int	 hsaddr_cmp(struct hsaddr *, struct hsaddr *);
+RB_PROTOTYPE(pconntree, pconn, pc_entry, pconn_cmp);
+RB_PROTOTYPE(routetree, route, r_entry, route_cmp);
+RB_PROTOTYPE(waittree, waiting, w_entry, waiting_cmp);
+RB_PROTOTYPE(hstree, hsaddr, ha_entry, hsaddr_cmp);
+
+/* Everything the parent knows. */
+static struct {
+	struct rd_config	*conf;
+	char			*keytext;	/* the key file, for children */
+	size_t			 keylen;
+	const char		*self;
+	int			 debug;
+	int			 verbose;
+	int			 privdrop;
+	uid_t			 uid;
+	gid_t			 gid;
+	struct child		 children[RD_PREFORK_MAX];
+	int			 nchildren;
+	struct pconntree	 conns;
+	struct routetree	 routes;
+	struct hstree		 hsaddrs;
+	int			 nconns;
+	int			 nhandshakes;
+	uint32_t		 nextid;
+	int			 stopping;
+	int			 paused;
+	int			 paused_full;	/* at max connections */
+	struct event		 ev_pause;
+	struct event		 ev_stop;
+	struct event		 ev_sigterm, ev_sigint, ev_sighup, ev_sigchld;
+	struct event		 ev_sigpipe;
+} p;
+
+static void	 parent_spawn(struct child *);
+static void	 parent_child_event(int, short, void *);
+static void	 parent_child_update(struct child *);
+static void	 parent_child_dead(struct child *);
+static void	 parent_child_down(struct child *);
+static void	 parent_send(struct child *, uint32_t, uint32_t, int,
+		    const void *, size_t);
+static void	 parent_send_config(struct child *);
+static void	 pconn_free(struct pconn *);
+static void	 route_free(struct route *);
+static void	 listeners_pause(int);
+
+RB_GENERATE(pconntree, pconn, pc_entry, pconn_cmp)
+RB_GENERATE(routetree, route, r_entry, route_cmp)
+RB_GENERATE(waittree, waiting, w_entry, waiting_cmp)
+RB_GENERATE(hstree, hsaddr, ha_entry, hsaddr_cmp)
+
+static int
+pconn_cmp(struct pconn *a, struct pconn *b)
+{
+	return a->pc_id < b->pc_id ? -1 : a->pc_id > b->pc_id;
+}
+
+static int
+route_cmp(struct route *a, struct route *b)
+{
+	return strcmp(a->r_path, b->r_path);
+}
+
+static int
+waiting_cmp(struct waiting *a, struct waiting *b)
+{
+	return strcmp(a->w_id, b->w_id);
+}
+
+static int
+hsaddr_cmp(struct hsaddr *a, struct hsaddr *b)
+{
+	if (a->ha_family != b->ha_family)
+		return a->ha_family - b->ha_family;
+	return memcmp(a->ha_addr, b->ha_addr, sizeof(a->ha_addr));
+}
+
+static struct pconn *
+pconn_find(uint32_t id)
+{
+	struct pconn	 key;
+
+	key.pc_id = id;
+	return RB_FIND(pconntree, &p.conns, &key);
+}
+
+static struct route *
+route_find(const char *path)
+{
+	struct route	 key;
+
+	key.r_path = (char *)path;
+	return RB_FIND(routetree, &p.routes, &key);
+}
+
+static struct waiting *
+waiting_find(struct route *r, const char *id)
+{
+	struct waiting	 key;
+
+	strlcpy(key.w_id, id, sizeof(key.w_id));
+	return RB_FIND(waittree, &r->r_waits, &key);
+}
+
+/* Handshakes per source address: the cap of `max handshakes per address'. */
+static struct hsaddr *
+hsaddr_get(const struct sockaddr *sa, int create)
+{
+	struct hsaddr	 key, *ha;
+
+	memset(&key, 0, sizeof(key));
+	key.ha_family = sa->sa_family;
+	if (sa->sa_family == AF_INET)
+		memcpy(key.ha_addr, &((const struct sockaddr_in *)sa)->sin_addr,
+		    4);
+	else if (sa->sa_family == AF_INET6)
+		memcpy(key.ha_addr,
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+	if ((ha = RB_FIND(hstree, &p.hsaddrs, &key)) != NULL || !create)
+		return ha;
+	if ((ha = calloc(1, sizeof(*ha))) == NULL)
+		return NULL;
+	*ha = key;
+	RB_INSERT(hstree, &p.hsaddrs, ha);
+	return ha;
+}
+
+/* The head is read (or the connection is gone): no longer a handshake. */
+static void
+pconn_handshake_done(struct pconn *pc)
+{
+	if (pc->pc_state != PC_HANDSHAKE)
+		return;
+	pc->pc_state = PC_OPEN;
+	p.nhandshakes--;
+	if (pc->pc_hsaddr != NULL && --pc->pc_hsaddr->ha_count == 0) {
+		RB_REMOVE(hstree, &p.hsaddrs, pc->pc_hsaddr);
+		free(pc->pc_hsaddr);
+	}
+	pc->pc_hsaddr = NULL;
+}
+
+static void
+waiting_free(struct waiting *w)
+{
+	RB_REMOVE(waittree, &w->w_route->r_waits, w);
+	w->w_route->r_nwaits--;
+	if (w->w_client != NULL) {
+		w->w_client->pc_wait = NULL;
+		if (w->w_client->pc_state == PC_WAITING)
+			w->w_client->pc_state = PC_OPEN;
+	}
+	free(w);
+}
+
+/*
+ * A route goes when its agent does; the clients waiting on it are told
+ * at once (502: there is no destination any more).
+ */
+static void
+route_free(struct route *r)
+{
+	struct waiting		*w;
+	struct msg_answer	 ma;
+	char			 vpath[RD_PATH_MAX * 4 + 1];
+
+	while ((w = RB_ROOT(&r->r_waits)) != NULL) {
+		if (w->w_client != NULL) {
+			ma.ma_id = w->w_client->pc_id;
+			ma.ma_answer = ANS_NO_DESTINATION;
+			parent_send(w->w_client->pc_child, RD_MSG_DROP,
+			    w->w_client->pc_id, -1, &ma, sizeof(ma));
+		}
+		waiting_free(w);
+	}
+	strnvis(vpath, r->r_path, sizeof(vpath), VIS_SAFE | VIS_OCTAL);
+	log_info("route %s unregistered", vpath);
+	RB_REMOVE(routetree, &p.routes, r);
+	if (r->r_agent != NULL)
+		r->r_agent->pc_route = NULL;
+	free(r->r_path);
+	free(r);
+}
+
+static void
+pconn_free(struct pconn *pc)
+{
+	pconn_handshake_done(pc);
+	if (pc->pc_route != NULL)
+		route_free(pc->pc_route);
+	if (pc->pc_wait != NULL) {
+		pc->pc_wait->w_client = NULL;
+		waiting_free(pc->pc_wait);
+	}
+	RB_REMOVE(pconntree, &p.conns, pc);
+	pc->pc_child->ch_conns--;
+	p.nconns--;
+	free(pc);
+	if (p.paused_full && p.nconns < p.conf->c_max_conns)
+		listeners_pause(0);
+}
+
+/* --- sending to children ------------------------------------------ */
+
+static void
+parent_send(struct child *ch, uint32_t type, uint32_t peerid, int fd,
+    const void *data, size_t len)
+{
+	if (!ch->ch_up) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	if (msg_compose(&ch->ch_chan, type, peerid, 0, fd, data, len) == -1)
+		log_warn("message to relay %d", ch->ch_slot);
+	parent_child_update(ch);
+}
+
+static void
+parent_send_config(struct child *ch)
+{
+	if (!ch->ch_up)
+		return;
+	parent_send(ch, RD_MSG_LIMITS, 0, -1, &p.conf->c_lm,
+	    sizeof(p.conf->c_lm));
+	if (msg_compose_large(&ch->ch_chan, RD_MSG_KEYS, 0, p.keytext,
+	    p.keylen) == -1)
+		log_warn("keys to relay %d", ch->ch_slot);
+	parent_child_update(ch);
+}
+
+/* --- accepting ------------------------------------------------------ */
+
+static struct child *
+parent_pick_child(void)
+{
+	static int	 next;
+	struct child	*ch, *best = NULL;
+	int		 i;
+
+	for (i = 0; i < p.nchildren; i++) {
+		ch = &p.children[(next + i) % p.nchildren];
+		if (!ch->ch_up)
+			continue;
+		if (best == NULL || ch->ch_conns < best->ch_conns)
+			best = ch;
+	}
+	next = (next + 1) % p.nchildren;
+	return best;
+}
+
+static void
+parent_accept(int fd, short event, void *arg)
+{
+	struct rd_listen	*l = arg;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	struct msg_conn		 mc;
+	struct pconn		*pc;
+	struct child		*ch;
+	struct hsaddr		*ha;
+	struct timespec		 now;
+	int			 s, i, trusted;
+
+	(void)event;
+	for (i = 0; i < PARENT_ACCEPT_BURST; i++) {
+		ha = NULL;
+		sslen = sizeof(ss);
+		if ((s = accept4(fd, (struct sockaddr *)&ss, &sslen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
+			if (errno == EMFILE || errno == ENFILE) {
+				log_warnx("%s: out of descriptors, pausing "
+				    "accept for a second", l->l_name);
+				listeners_pause(1);
+			} else if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED && errno != EWOULDBLOCK)
+				log_warn("accept on %s", l->l_name);
+			return;
+		}
+		trusted = netaddr_list_match(p.conf->c_lm.lm_proxies,
+		    p.conf->c_lm.lm_nproxies, (struct sockaddr *)&ss);
+		if (p.nconns >= p.conf->c_max_conns) {
+			/* full: this one is closed, the next ones wait */
+			close(s);
+			listeners_pause(1);
+			p.paused_full = 1;
+			return;
+		}
+		if (!trusted) {
+			ha = hsaddr_get((struct sockaddr *)&ss, 1);
+			if (ha == NULL || p.nhandshakes >= p.conf->c_max_hs ||
+			    ha->ha_count >= p.conf->c_max_hs_addr) {
+				log_debug("%s: handshake limit, closed",
+				    l->l_name);
+				if (ha != NULL && ha->ha_count == 0) {
+					RB_REMOVE(hstree, &p.hsaddrs, ha);
+					free(ha);
+				}
+				close(s);
+				continue;
+			}
+		}
+		if ((ch = parent_pick_child()) == NULL ||
+		    (pc = calloc(1, sizeof(*pc))) == NULL) {
+			if (ha != NULL && ha->ha_count == 0) {
+				RB_REMOVE(hstree, &p.hsaddrs, ha);
+				free(ha);
+			}
+			close(s);
+			continue;
+		}
+		do {
+			pc->pc_id = ++p.nextid;
+		} while (pc->pc_id == 0 || pconn_find(pc->pc_id) != NULL);
+		pc->pc_child = ch;
+		pc->pc_state = PC_HANDSHAKE;
+		if (!trusted) {
+			pc->pc_hsaddr = ha;
+			ha->ha_count++;
+		}
+		RB_INSERT(pconntree, &p.conns, pc);
+		ch->ch_conns++;
+		p.nconns++;
+		p.nhandshakes++;
+
+		memset(&mc, 0, sizeof(mc));
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		mc.mc_id = pc->pc_id;
+		mc.mc_accepted_sec = now.tv_sec;
+		mc.mc_accepted_nsec = now.tv_nsec;
+		mc.mc_trusted = trusted;
+		memcpy(&mc.mc_peer, &ss, sslen);
+		mc.mc_peerlen = sslen;
+		parent_send(ch, RD_MSG_CONN, pc->pc_id, s, &mc, sizeof(mc));
+	}
+}
+
+static void
+listeners_resume(int fd, short event, void *arg)
+{
+	(void)fd;
+	(void)event;
+	(void)arg;
+	listeners_pause(0);
+}
+
+/* Stop accepting for a while (seconds > 0), or start again (0). */
+static void
+listeners_pause(int seconds)
+{
+	struct rd_listen	*l;
+	struct timeval		 tv = { seconds, 0 };
+
+	if (p.stopping)
+		return;
+	if (seconds > 0) {
+		if (p.paused)
+			return;
+		TAILQ_FOREACH(l, &p.conf->c_listens, l_entry)
+			event_del(&l->l_ev);
+		p.paused = 1;
+		evtimer_add(&p.ev_pause, &tv);
+		return;
+	}
+	if (!p.paused)
+		return;
+	evtimer_del(&p.ev_pause);
+	p.paused = p.paused_full = 0;
+	TAILQ_FOREACH(l, &p.conf->c_listens, l_entry)
+		event_add(&l->l_ev, NULL);
+}
+
+static int
+parent_bind(struct rd_listen *l)
+{
+	int	 on = 1;
+
+	if ((l->l_fd = socket(l->l_ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("socket for %s", l->l_name);
+		return -1;
+	}
+	setsockopt(l->l_fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (l->l_ss.ss_family == AF_INET6)
+		setsockopt(l->l_fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
+		    sizeof(on));
+	if (bind(l->l_fd, (struct sockaddr *)&l->l_ss, l->l_sslen) == -1 ||
+	    listen(l->l_fd, 1024) == -1) {
+		log_warn("listen on %s", l->l_name);
+		close(l->l_fd);
+		l->l_fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+parent_listen_start(struct rd_listen *l)
+{
+	event_set(&l->l_ev, l->l_fd, EV_READ | EV_PERSIST, parent_accept, l);
+	if (!p.paused && !p.stopping)
+		event_add(&l->l_ev, NULL);
+	log_info("listening on %s", l->l_name);
+}
+
+/* --- messages from children ----------------------------------------- */
+
+/* A string field must end inside its array. */
+static int
+field_ok(const char *s, size_t size)
+{
+	return memchr(s, '\0', size) != NULL;
+}
+
+/* The connection a child names must be one the parent gave it. */
+static struct pconn *
+parent_conn_of(struct child *ch, uint32_t id)
+{
+	struct pconn	*pc;
+
+	if ((pc = pconn_find(id)) == NULL || pc->pc_child != ch)
+		return NULL;
+	return pc;
+}
+
+static int
+parent_on_wait(struct child *ch, struct msg *m)
+{
+	struct msg_wait		 mw;
+	struct msg_notify	 mn;
+	struct msg_answer	 ma;
+	struct pconn		*pc;
+	struct route		*r;
+	struct waiting		*w;
+	enum http_answer	 a;
+
+	if (msg_get(m, &mw, sizeof(mw)) == -1 || !field_ok(mw.mw_path,
+	    sizeof(mw.mw_path)) || !field_ok(mw.mw_wrid, sizeof(mw.mw_wrid)) ||
+	    !field_ok(mw.mw_ipaddr, sizeof(mw.mw_ipaddr)) ||
+	    !field_ok(mw.mw_key, sizeof(mw.mw_key)) ||
+	    mw.mw_answer >= ANS_MAX || mw.mw_timeout < 0 ||
+	    (pc = parent_conn_of(ch, mw.mw_id)) == NULL ||
+	    pc->pc_state != PC_HANDSHAKE)
+		return -1;
+	pconn_handshake_done(pc);
+	r = route_find(mw.mw_path);
+	w = r != NULL && wr_id_valid(mw.mw_wrid) ?
+	    waiting_find(r, mw.mw_wrid) : NULL;
+	a = rules_remote(RULES_ASK_WAIT, mw.mw_answer, r != NULL, w != NULL);
+	if (a != ANS_NONE) {
+		ma.ma_id = pc->pc_id;
+		ma.ma_answer = a;
+		parent_send(ch, RD_MSG_ANSWER, pc->pc_id, -1, &ma, sizeof(ma));
+		return 0;
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		ma.ma_id = pc->pc_id;
+		ma.ma_answer = ANS_NO_DESTINATION;
+		parent_send(ch, RD_MSG_ANSWER, pc->pc_id, -1, &ma, sizeof(ma));
+		return 0;
+	}
+	strlcpy(w->w_id, mw.mw_wrid, sizeof(w->w_id));
+	w->w_route = r;
+	w->w_client = pc;
+	RB_INSERT(waittree, &r->r_waits, w);
+	r->r_nwaits++;
+	pc->pc_state = PC_WAITING;
+	pc->pc_wait = w;
+
+	memset(&mn, 0, sizeof(mn));
+	mn.mn_agent = r->r_agent->pc_id;
+	mn.mn_client = pc->pc_id;
+	strlcpy(mn.mn_notify.wn_ipaddr, mw.mw_ipaddr,
+	    sizeof(mn.mn_notify.wn_ipaddr));
+	strlcpy(mn.mn_notify.wn_id, mw.mw_wrid, sizeof(mn.mn_notify.wn_id));
+	mn.mn_notify.wn_timeout = mw.mw_timeout;
+	parent_send(r->r_agent->pc_child, RD_MSG_NOTIFY, mn.mn_agent, -1, &mn,
+	    sizeof(mn));
+	return 0;
+}
+
+static int
+parent_on_register(struct child *ch, struct msg *m)
+{
+	struct msg_register	 mr;
+	struct msg_answer	 ma;
+	struct pconn		*pc;
+	struct route		*r = NULL;
+
+	if (msg_get(m, &mr, sizeof(mr)) == -1 || !field_ok(mr.mr_path,
+	    sizeof(mr.mr_path)) || !field_ok(mr.mr_key, sizeof(mr.mr_key)) ||
+	    !field_ok(mr.mr_addr, sizeof(mr.mr_addr)) ||
+	    !rules_path_valid(mr.mr_path) ||
+	    (pc = parent_conn_of(ch, mr.mr_id)) == NULL ||
+	    pc->pc_state != PC_HANDSHAKE)
+		return -1;
+	pconn_handshake_done(pc);
+	if (rules_remote(RULES_ASK_REGISTER, ANS_NONE,
+	    route_find(mr.mr_path) != NULL, 0) != ANS_NONE ||
+	    (r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->r_path = strdup(mr.mr_path)) == NULL) {
+		if (r != NULL)
+			free(r);
+		ma.ma_id = pc->pc_id;
+		ma.ma_answer = ANS_PATH_IN_USE;
+		parent_send(ch, RD_MSG_ANSWER, pc->pc_id, -1, &ma, sizeof(ma));
+		return 0;
+	}
+	r->r_agent = pc;
+	strlcpy(r->r_key, mr.mr_key, sizeof(r->r_key));
+	strlcpy(r->r_addr, mr.mr_addr, sizeof(r->r_addr));
+	r->r_since = time(NULL);
+	RB_INIT(&r->r_waits);
+	RB_INSERT(routetree, &p.routes, r);
+	pc->pc_state = PC_AGENT;
+	pc->pc_route = r;
+	parent_send(ch, RD_MSG_REGISTERED, pc->pc_id, -1, NULL, 0);
+	return 0;
+}
+
+static int
+parent_on_dial(struct child *ch, struct msg *m)
+{
+	struct msg_dial		 md;
+	struct msg_answer	 ma;
+	struct msg_link		*ml;
+	struct pconn		*pc, *client;
+	struct route		*r;
+	struct waiting		*w = NULL;
+
+	if (msg_get(m, &md, sizeof(md)) == -1 || !field_ok(md.md_path,
+	    sizeof(md.md_path)) || !field_ok(md.md_wrid, sizeof(md.md_wrid)) ||
+	    !field_ok(md.md_key, sizeof(md.md_key)) ||
+	    !field_ok(md.md_addr, sizeof(md.md_addr)) || md.md_timeout < 0 ||
+	    (pc = parent_conn_of(ch, md.md_id)) == NULL ||
+	    pc->pc_state != PC_HANDSHAKE)
+		return -1;
+	pconn_handshake_done(pc);
+	if ((r = route_find(md.md_path)) != NULL)
+		w = waiting_find(r, md.md_wrid);
+	if (rules_remote(RULES_ASK_LINK, ANS_NONE, r != NULL, w != NULL) !=
+	    ANS_NONE || w->w_client == NULL) {
+		ma.ma_id = pc->pc_id;
+		ma.ma_answer = ANS_INVALID_REQUEST;
+		parent_send(ch, RD_MSG_ANSWER, pc->pc_id, -1, &ma, sizeof(ma));
+		return 0;
+	}
+	client = w->w_client;
+	waiting_free(w);
+
+	ml = &pc->pc_link;
+	memset(ml, 0, sizeof(*ml));
+	ml->ml_client = client->pc_id;
+	ml->ml_server = pc->pc_id;
+	ml->ml_server_timeout = md.md_timeout;
+	strlcpy(ml->ml_server_addr, md.md_addr, sizeof(ml->ml_server_addr));
+	if (client->pc_child == ch) {
+		parent_send(ch, RD_MSG_LINK, client->pc_id, -1, ml,
+		    sizeof(*ml));
+		return 0;
+	}
+	/* The dial-back moves to the child that holds the client. */
+	pc->pc_state = PC_MOVING;
+	pc->pc_dest = client->pc_child;
+	parent_send(ch, RD_MSG_GIVE, pc->pc_id, -1, NULL, 0);
+	return 0;
+}
+
+static int
+parent_on_given(struct child *ch, struct msg *m)
+{
+	struct pconn		*pc, *client;
+	struct msg_answer	 ma;
+
+	if ((m->m_fd == -1 && !m->m_fdlost) || m->m_hdr.mh_len != 0 ||
+	    (pc = parent_conn_of(ch, m->m_hdr.mh_peerid)) == NULL ||
+	    pc->pc_state != PC_MOVING)
+		return -1;
+	client = pconn_find(pc->pc_link.ml_client);
+	if (m->m_fdlost) {
+		/* out of descriptors here: the dial-back is lost */
+		log_warnx("out of descriptors: a tunnel was dropped");
+		if (client != NULL && client->pc_child == pc->pc_dest) {
+			ma.ma_id = client->pc_id;
+			ma.ma_answer = ANS_NO_DESTINATION;
+			parent_send(client->pc_child, RD_MSG_DROP,
+			    client->pc_id, -1, &ma, sizeof(ma));
+		}
+		pconn_free(pc);
+		return 0;
+	}
+	if (client == NULL || client->pc_child != pc->pc_dest ||
+	    !pc->pc_dest->ch_up) {
+		/* the client went meanwhile: so does the dial-back */
+		close(m->m_fd);
+		pconn_free(pc);
+		return 0;
+	}
+	ch->ch_conns--;
+	pc->pc_child = pc->pc_dest;
+	pc->pc_child->ch_conns++;
+	pc->pc_state = PC_OPEN;
+	pc->pc_dest = NULL;
+	parent_send(pc->pc_child, RD_MSG_LINK, client->pc_id, m->m_fd,
+	    &pc->pc_link, sizeof(pc->pc_link));
+	return 0;
+}
+
+static int
+parent_on_closed(struct child *ch, struct msg *m)
+{
+	struct msg_closed	 mc;
+	struct pconn		*pc;
+
+	if (msg_get(m, &mc, sizeof(mc)) == -1)
+		return -1;
+	/* a connection may already be gone: a move raced its close */
+	if ((pc = pconn_find(mc.mc_id)) == NULL)
+		return 0;
+	if (pc->pc_child != ch)
+		return -1;
+	pconn_free(pc);
+	return 0;
+}
+
+static int
+parent_on_log(struct child *ch, struct msg *m)
+{
+	struct msg_log	 ml;
+	char		 line[sizeof(ml.ml_line) * 4];
+
+	(void)ch;
+	if (msg_get(m, &ml, sizeof(ml)) == -1 ||
+	    !field_ok(ml.ml_line, sizeof(ml.ml_line)))
+		return -1;
+	if (ml.ml_pri == LOG_DEBUG && !p.verbose)
+		return 0;
+	/* a child is not trusted with the log's format */
+	strvis(line, ml.ml_line, VIS_SAFE | VIS_NOSLASH);
+	log_line(ml.ml_pri, line);
+	return 0;
+}
+
+static int
+parent_dispatch_relay(struct child *ch, struct msg *m)
+{
+	if ((m->m_fd != -1 || m->m_fdlost) &&
+	    m->m_hdr.mh_type != RD_MSG_GIVEN)
+		return -1;
+	switch (m->m_hdr.mh_type) {
+	case RD_MSG_LOG:
+		return parent_on_log(ch, m);
+	case RD_MSG_WAIT:
+		return parent_on_wait(ch, m);
+	case RD_MSG_REGISTER:
+		return parent_on_register(ch, m);
+	case RD_MSG_DIAL:
+		return parent_on_dial(ch, m);
+	case RD_MSG_GIVEN:
+		return parent_on_given(ch, m);
+	case RD_MSG_CLOSED:
+		return parent_on_closed(ch, m);
+	case RD_MSG_READY:
+		log_debug("relay %d ready", ch->ch_slot);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static void
+parent_child_update(struct child *ch)
+{
+	short	 flags = EV_READ;
+
+	if (!ch->ch_up)
+		return;
+	if (ch->ch_chan.mc_queued > 0)
+		flags |= EV_WRITE;
+	if (flags == ch->ch_evflags)
+		return;
+	event_del(&ch->ch_ev);
+	event_set(&ch->ch_ev, ch->ch_chan.mc_fd, flags | EV_PERSIST,
+	    parent_child_event, ch);
+	event_add(&ch->ch_ev, NULL);
+	ch->ch_evflags = flags;
+}
+
+/*
+ * The channel to a child is closed or unusable: no more work for it.
+ * It is killed to be sure; its SIGCHLD then clears what it held.
+ */
+static void
+parent_child_down(struct child *ch)
+{
+	if (!ch->ch_up)
+		return;
+	event_del(&ch->ch_ev);
+	msg_clear(&ch->ch_chan);
+	close(ch->ch_chan.mc_fd);
+	ch->ch_up = 0;
+	if (ch->ch_pid != 0)
+		kill(ch->ch_pid, SIGKILL);
+}
+
+/* A child that sends what it must not is killed and replaced. */
+static void
+parent_child_bad(struct child *ch, const char *why)
+{
+	log_warnx("relay %d (pid %d): %s; killing it", ch->ch_slot,
+	    (int)ch->ch_pid, why);
+	parent_child_down(ch);
+}
+
+static void
+parent_child_event(int fd, short event, void *arg)
+{
+	struct child	*ch = arg;
+	struct msg	 m;
+	int		 n, budget = 256;
+
+	(void)fd;
+	if (event & EV_WRITE) {
+		if (msg_flush(&ch->ch_chan) == -1) {
+			parent_child_bad(ch, "cannot write to it");
+			return;
+		}
+	}
+	if (event & EV_READ) {
+		while (budget-- > 0 && (n = msg_read(&ch->ch_chan, &m)) != 0) {
+			if (n == -1) {
+				if (errno == EPIPE)
+					parent_child_down(ch);
+				else
+					parent_child_bad(ch,
+					    "malformed message");
+				return;
+			}
+			if (parent_dispatch_relay(ch, &m) == -1) {
+				if (m.m_fd != -1)
+					close(m.m_fd);
+				parent_child_bad(ch, "invalid message");
+				return;
+			}
+		}
+	}
+	parent_child_update(ch);
+}
+
+/* --- children's lives ------------------------------------------------- */
+
+static void
+parent_respawn(int fd, short event, void *arg)
+{
+	(void)fd;
+	(void)event;
+	parent_spawn(arg);
+}
+
+static void
+parent_spawn(struct child *ch)
+{
+	struct msg_init	 mi;
+	char		*argv[8], slot[8];
+	int		 sv[2], argc = 0;
+	pid_t		 pid;
+
+	if (p.stopping)
+		return;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		fatal("socketpair");
+	switch (pid = fork()) {
+	case -1:
+		fatal("fork");
+	case 0:
+		if (sv[1] == RD_CHILD_FD)
+			fcntl(sv[1], F_SETFD, 0);
+		else if (dup2(sv[1], RD_CHILD_FD) == -1)
+			fatal("dup2");
+		snprintf(slot, sizeof(slot), "%d", ch->ch_slot);
+		argv[argc++] = (char *)getprogname();
+		argv[argc++] = "-P";
+		argv[argc++] = "relay";
+		argv[argc++] = "-I";
+		argv[argc++] = slot;
+		if (p.debug)
+			argv[argc++] = "-d";
+		if (p.verbose)
+			argv[argc++] = "-v";
+		argv[argc] = NULL;
+		execv(p.self, argv);
+		fatal("exec %s", p.self);
+	}
+	close(sv[1]);
+	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1)
+		fatal("fcntl");
+	ch->ch_pid = pid;
+	ch->ch_up = 1;
+	ch->ch_started = time(NULL);
+	ch->ch_conns = 0;
+	ch->ch_evflags = 0;
+	msg_init(&ch->ch_chan, sv[0]);
+	event_set(&ch->ch_ev, sv[0], EV_READ | EV_PERSIST, parent_child_event,
+	    ch);
+	event_add(&ch->ch_ev, NULL);
+	ch->ch_evflags = EV_READ;
+
+	memset(&mi, 0, sizeof(mi));
+	mi.mi_instance = ch->ch_slot;
+	mi.mi_uid = p.uid;
+	mi.mi_gid = p.gid;
+	mi.mi_privdrop = p.privdrop;
+	strlcpy(mi.mi_chroot, p.conf->c_chroot, sizeof(mi.mi_chroot));
+	parent_send(ch, RD_MSG_INIT, 0, -1, &mi, sizeof(mi));
+	parent_send_config(ch);
+	log_debug("relay %d started, pid %d", ch->ch_slot, (int)pid);
+}
+
+/*
+ * A child is gone (reaped): forget what it held, and start another, at
+ * once unless it keeps dying young.
+ */
+static void
+parent_child_dead(struct child *ch)
+{
+	struct pconn	*pc, *next;
+	struct timeval	 tv = { 0, 0 };
+	time_t		 lived;
+
+	parent_child_down(ch);
+	ch->ch_pid = 0;
+	RB_FOREACH_SAFE(pc, pconntree, &p.conns, next) {
+		if (pc->pc_dest == ch) {
+			/* its dial-back had nowhere to go */
+			pc->pc_dest = NULL;
+		}
+		if (pc->pc_child == ch)
+			pconn_free(pc);
+	}
+	if (p.stopping)
+		return;
+	/*
+	 * One that lived a while, or died young for the first time, is
+	 * replaced at once; one that keeps dying young waits 1, 2, 4 ...
+	 * up to CHILD_BACKOFF_MAX seconds.
+	 */
+	lived = time(NULL) - ch->ch_started;
+	if (lived >= CHILD_STABLE)
+		ch->ch_young = 0;
+	else
+		ch->ch_young++;
+	ch->ch_backoff = ch->ch_young < 2 ? 0 : 1 << (ch->ch_young - 2 > 6 ?
+	    6 : ch->ch_young - 2);
+	if (ch->ch_backoff > CHILD_BACKOFF_MAX)
+		ch->ch_backoff = CHILD_BACKOFF_MAX;
+	ch->ch_restarts++;
+	tv.tv_sec = ch->ch_backoff;
+	if (ch->ch_backoff > 1)
+		log_warnx("relay %d keeps dying; next start in %d s",
+		    ch->ch_slot, ch->ch_backoff);
+	evtimer_set(&ch->ch_restart, parent_respawn, ch);
+	evtimer_add(&ch->ch_restart, &tv);
+}
+
+static struct child *
+parent_child_by_pid(pid_t pid)
+{
+	int	 i;
+
+	for (i = 0; i < p.nchildren; i++)
+		if (p.children[i].ch_pid == pid)
+			return &p.children[i];
+	return NULL;
+}
+
+static int
+parent_children_alive(void)
+{
+	int	 i, n = 0;
+
+	for (i = 0; i < p.nchildren; i++)
+		if (p.children[i].ch_pid != 0)
+			n++;
+	return n;
+}
+
+static void
+parent_sigchld(void)
+{
+	struct child	*ch;
+	pid_t		 pid;
+	int		 status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if ((ch = parent_child_by_pid(pid)) == NULL)
+			continue;
+		if (WIFSIGNALED(status))
+			log_warnx("relay %d (pid %d) killed by signal %d",
+			    ch->ch_slot, (int)pid, WTERMSIG(status));
+		else if (!p.stopping || WEXITSTATUS(status) != 0)
+			log_warnx("relay %d (pid %d) exited with status %d",
+			    ch->ch_slot, (int)pid, WEXITSTATUS(status));
+		parent_child_dead(ch);
+	}
+	if (p.stopping && parent_children_alive() == 0) {
+		log_info("stopped");
+		event_loopexit(NULL);
+	}
+}
+
+/* --- reload and stop ------------------------------------------------ */
+
+static struct rd_listen *
+listen_find(struct rd_listens *list, const struct rd_listen *want)
+{
+	struct rd_listen	*l;
+
+	TAILQ_FOREACH(l, list, l_entry)
+		if (l->l_sslen == want->l_sslen &&
+		    memcmp(&l->l_ss, &want->l_ss, l->l_sslen) == 0)
+			return l;
+	return NULL;
+}
+
+/*
+ * Listeners of the new configuration: the old socket where the address
+ * is the same (no gap), a new one where it is new.  All or nothing.
+ */
+static int
+parent_reload_listeners(struct rd_config *nc)
+{
+	struct rd_listen	*l, *old;
+
+	TAILQ_FOREACH(l, &nc->c_listens, l_entry) {
+		if ((old = listen_find(&p.conf->c_listens, l)) != NULL)
+			continue;
+		if (parent_bind(l) == -1)
+			goto fail;
+	}
+	TAILQ_FOREACH(l, &nc->c_listens, l_entry) {
+		if ((old = listen_find(&p.conf->c_listens, l)) != NULL) {
+			event_del(&old->l_ev);
+			l->l_fd = old->l_fd;
+			old->l_fd = -1;
+		}
+		parent_listen_start(l);
+	}
+	TAILQ_FOREACH(old, &p.conf->c_listens, l_entry) {
+		if (old->l_fd != -1) {
+			event_del(&old->l_ev);
+			close(old->l_fd);
+			log_info("no longer listening on %s", old->l_name);
+		}
+	}
+	return 0;
+ fail:
+	TAILQ_FOREACH(l, &nc->c_listens, l_entry)
+		if (l->l_fd != -1 && listen_find(&p.conf->c_listens, l) ==
+		    NULL) {
+			close(l->l_fd);
+			l->l_fd = -1;
+		}
+	return -1;
+}
+
+static void
+parent_reload(void)
+{
+	struct rd_config	*nc;
+	struct rd_keys		 keys;
+	char			 err[1024], *text;
+	size_t			 len;
+	int			 i;
+
+	log_info("reloading %s", p.conf->c_file);
+	if ((nc = parse_config(p.conf->c_file, p.verbose)) == NULL) {
+		log_warnx("reload: configuration has errors; kept the old "
+		    "one");
+		return;
+	}
+	if ((text = keys_read(nc->c_keys, &len, geteuid() == 0, err,
+	    sizeof(err))) == NULL ||
+	    keys_parse(text, len, nc->c_keys, &keys, err, sizeof(err)) == -1) {
+		log_warnx("reload: %s; kept the old configuration", err);
+		free(text);
+		config_free(nc);
+		return;
+	}
+	keys_free(&keys);
+	if (parent_reload_listeners(nc) == -1) {
+		log_warnx("reload: cannot listen; kept the old configuration");
+		free(text);
+		config_free(nc);
+		return;
+	}
+	if (nc->c_prefork != p.conf->c_prefork ||
+	    strcmp(nc->c_user, p.conf->c_user) != 0 ||
+	    strcmp(nc->c_chroot, p.conf->c_chroot) != 0)
+		log_warnx("reload: prefork, user and chroot change only with "
+		    "a restart");
+	nc->c_prefork = p.conf->c_prefork;
+	strlcpy(nc->c_user, p.conf->c_user, sizeof(nc->c_user));
+	strlcpy(nc->c_chroot, p.conf->c_chroot, sizeof(nc->c_chroot));
+	config_free(p.conf);
+	p.conf = nc;
+	freezero(p.keytext, p.keylen);
+	p.keytext = text;
+	p.keylen = len;
+	for (i = 0; i < p.nchildren; i++)
+		parent_send_config(&p.children[i]);
+	log_info("configuration reloaded");
+}
+
+static void
+parent_stop_timeout(int fd, short event, void *arg)
+{
+	int	 i;
+
+	(void)fd;
+	(void)event;
+	(void)arg;
+	for (i = 0; i < p.nchildren; i++)
+		if (p.children[i].ch_pid != 0)
+			kill(p.children[i].ch_pid, SIGKILL);
+}
+
+static void
+parent_stop(void)
+{
+	struct rd_listen	*l;
+	struct timeval		 tv;
+	int			 i;
+
+	if (p.stopping)
+		return;
+	log_info("stopping: tunnels have %d s to end",
+	    p.conf->c_lm.lm_to_shutdown);
+	p.stopping = 1;
+	TAILQ_FOREACH(l, &p.conf->c_listens, l_entry) {
+		event_del(&l->l_ev);
+		close(l->l_fd);
+		l->l_fd = -1;
+	}
+	for (i = 0; i < p.nchildren; i++) {
+		if (p.children[i].ch_pid == 0)
+			evtimer_del(&p.children[i].ch_restart);
+		parent_send(&p.children[i], RD_MSG_SHUTDOWN, 0, -1, NULL, 0);
+	}
+	if (parent_children_alive() == 0) {
+		event_loopexit(NULL);
+		return;
+	}
+	/* the children end their tunnels themselves; this is the backstop */
+	tv.tv_sec = p.conf->c_lm.lm_to_shutdown + 2;
+	tv.tv_usec = 0;
+	evtimer_set(&p.ev_stop, parent_stop_timeout, NULL);
+	evtimer_add(&p.ev_stop, &tv);
+}
+
+static void
+parent_signal(int sig, short event, void *arg)
+{
+	(void)event;
+	(void)arg;
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		parent_stop();
+		break;
+	case SIGHUP:
+		if (!p.stopping)
+			parent_reload();
+		break;
+	case SIGCHLD:
+		parent_sigchld();
+		break;
+	}
+}
+
+/* --- the parent process -------------------------------------------- */
+
+static void
+parent_privileges(void)
+{
+	struct passwd	*pw;
+
+	if (geteuid() != 0) {
+		log_warnx("not running as root: relay children will not be "
+		    "chrooted nor change user");
+		p.privdrop = 0;
+		return;
+	}
+	if ((pw = getpwnam(p.conf->c_user)) == NULL)
+		fatalx("user \"%s\" does not exist", p.conf->c_user);
+	p.uid = pw->pw_uid;
+	p.gid = pw->pw_gid;
+	p.privdrop = 1;
+}
+
+/*
+ * Everything that can fail at start, while errors still reach the
+ * terminal: the key file, the user, the listeners.
+ */
+void
+parent_init(struct rd_config *conf, const char *self, int debug, int verbose)
+{
+	struct rd_listen	*l, *next;
+	char			 err[1024];
+
+	memset(&p, 0, sizeof(p));
+	p.conf = conf;
+	p.self = self;
+	p.debug = debug;
+	p.verbose = verbose;
+	RB_INIT(&p.conns);
+	RB_INIT(&p.routes);
+	RB_INIT(&p.hsaddrs);
+
+	if ((p.keytext = keys_read(conf->c_keys, &p.keylen, geteuid() == 0,
+	    err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	parent_privileges();
+	TAILQ_FOREACH_SAFE(l, &conf->c_listens, l_entry, next) {
+		if (parent_bind(l) == 0)
+			continue;
+		if (!l->l_optional)
+			fatalx("cannot listen on %s", l->l_name);
+		/* a default address this host lacks (no IPv6, say) */
+		TAILQ_REMOVE(&conf->c_listens, l, l_entry);
+		free(l);
+	}
+	if (TAILQ_EMPTY(&conf->c_listens))
+		fatalx("no address to listen on");
+}
+
+void
+parent(void)
+{
+	struct rd_listen	*l;
+	int			 i;
+
+	log_procinit("parent");
+	event_init();
+	event_set_log_callback(event_log);
+	signal_set(&p.ev_sigterm, SIGTERM, parent_signal, NULL);
+	signal_set(&p.ev_sigint, SIGINT, parent_signal, NULL);
+	signal_set(&p.ev_sighup, SIGHUP, parent_signal, NULL);
+	signal_set(&p.ev_sigchld, SIGCHLD, parent_signal, NULL);
+	signal_add(&p.ev_sigterm, NULL);
+	signal_add(&p.ev_sigint, NULL);
+	signal_add(&p.ev_sighup, NULL);
+	signal_add(&p.ev_sigchld, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	evtimer_set(&p.ev_pause, listeners_resume, NULL);
+
+	p.nchildren = p.conf->c_prefork;
+	for (i = 0; i < p.nchildren; i++) {
+		p.children[i].ch_slot = i;
+		parent_spawn(&p.children[i]);
+	}
+	TAILQ_FOREACH(l, &p.conf->c_listens, l_entry)
+		parent_listen_start(l);
+	log_info("started, %d relay children", p.nchildren);
+
+	event_dispatch();
+	exit(0);
+}

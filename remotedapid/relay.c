@@ -1,0 +1,986 @@
+/*
+ * Copyright (c) 2026 The remotedapid authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * relay.c: a relay child.  It gets connections from the parent, reads
+ * each request head (bounded in size and time), checks the key against
+ * hashes, applies the rules, and asks the parent what to do: wait for a
+ * server, register an agent, or link a server's dial-back to its client.
+ * Agents live in agent.c, linked pairs in tunnel.c.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <event.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+#include <vis.h>
+
+#include "remotedapid.h"
+
+#define CONN_FINISH_SECONDS	5	/* to write an answer and linger */
+#define CONN_LINGER_MAX		65536	/* bytes drained after an answer */
+
+static struct relay_env	 relay_env;
+struct relay_env	*rl = &relay_env;
+
+static int	 conn_cmp(struct conn *, struct conn *);
+RB_PROTOTYPE(conntree, conn, c_entry, conn_cmp);
+RB_GENERATE(conntree, conn, c_entry, conn_cmp)
+
+static void	 relay_chan_update(void);
+static void	 relay_head_read(int, short, void *);
+static void	 relay_waiting_read(int, short, void *);
+
+static int
+conn_cmp(struct conn *a, struct conn *b)
+{
+	return a->c_id < b->c_id ? -1 : a->c_id > b->c_id;
+}
+
+struct conn *
+conn_find(uint32_t id)
+{
+	struct conn	 key;
+
+	key.c_id = id;
+	return RB_FIND(conntree, &rl->r_conns, &key);
+}
+
+/* --- buffers ---------------------------------------------------------- */
+
+/* Append, growing up to max bytes held; -1 when that would not fit. */
+int
+buf_append(struct rd_buf *b, const void *data, size_t len, size_t max)
+{
+	size_t	 need, cap;
+	uint8_t	*p;
+
+	if (len == 0)
+		return 0;
+	if (b->b_off > 0 && b->b_off == b->b_len)
+		b->b_off = b->b_len = 0;
+	need = b->b_len + len;
+	if (need > max)
+		return -1;
+	if (need > b->b_cap) {
+		cap = b->b_cap ? b->b_cap : 256;
+		while (cap < need)
+			cap *= 2;
+		if (cap > max)
+			cap = max;
+		if ((p = realloc(b->b_data, cap)) == NULL)
+			return -1;
+		b->b_data = p;
+		b->b_cap = cap;
+	}
+	memcpy(b->b_data + b->b_len, data, len);
+	b->b_len += len;
+	return 0;
+}
+
+void
+buf_free(struct rd_buf *b)
+{
+	if (b->b_data != NULL)
+		freezero(b->b_data, b->b_cap);
+	memset(b, 0, sizeof(*b));
+}
+
+/* --- talking to the parent --------------------------------------------- */
+
+void
+relay_send(uint32_t type, uint32_t peerid, int fd, const void *data,
+    size_t len)
+{
+	if (msg_compose(&rl->r_chan, type, peerid, 0, fd, data, len) == -1)
+		fatal("message to parent");
+	relay_chan_update();
+}
+
+void
+relay_closed(uint32_t id, uint32_t peer, uint64_t in, uint64_t out)
+{
+	struct msg_closed	 mc;
+
+	memset(&mc, 0, sizeof(mc));
+	mc.mc_id = id;
+	mc.mc_peer = peer;
+	mc.mc_bytes_in = in;
+	mc.mc_bytes_out = out;
+	relay_send(RD_MSG_CLOSED, id, -1, &mc, sizeof(mc));
+}
+
+/* Log lines go to the parent: a sandboxed child has no /dev/log. */
+static void
+relay_log_sink(int pri, const char *line)
+{
+	struct msg_log	 ml;
+
+	memset(&ml, 0, sizeof(ml));
+	ml.ml_pri = pri;
+	strlcpy(ml.ml_line, line, sizeof(ml.ml_line));
+	if (msg_compose(&rl->r_chan, RD_MSG_LOG, 0, 0, -1, &ml,
+	    sizeof(ml)) == -1)
+		return;
+	if (pri <= LOG_CRIT)
+		msg_flush_wait(&rl->r_chan, 1000);	/* fatal: now */
+	else
+		relay_chan_update();
+}
+
+/* --- connections -------------------------------------------------------- */
+
+/* Watch the connection's descriptor for these events with this handler. */
+void
+conn_events(struct conn *c, short flags, void (*fn)(int, short, void *))
+{
+	if (c->c_evflags != 0)
+		event_del(&c->c_ev);
+	c->c_evflags = flags;
+	if (flags == 0)
+		return;
+	event_set(&c->c_ev, c->c_fd, flags | EV_PERSIST, fn, c);
+	event_add(&c->c_ev, NULL);
+}
+
+static void
+conn_timer_ms(struct conn *c, long long ms, void (*fn)(int, short, void *))
+{
+	struct timeval	 tv;
+
+	if (ms < 0)
+		ms = 0;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_del(&c->c_timer);
+	evtimer_set(&c->c_timer, fn, c);
+	evtimer_add(&c->c_timer, &tv);
+}
+
+static void
+conn_timer(struct conn *c, int seconds, void (*fn)(int, short, void *))
+{
+	struct timeval	 tv = { seconds, 0 };
+
+	evtimer_del(&c->c_timer);
+	evtimer_set(&c->c_timer, fn, c);
+	evtimer_add(&c->c_timer, &tv);
+}
+
+/* Forget a connection; tell the parent unless it moved elsewhere. */
+void
+conn_free(struct conn *c, int tell)
+{
+	conn_events(c, 0, NULL);
+	evtimer_del(&c->c_timer);
+	if (c->c_fd != -1)
+		close(c->c_fd);
+	if (tell && !c->c_told)
+		relay_closed(c->c_id, 0, 0, 0);
+	RB_REMOVE(conntree, &rl->r_conns, c);
+	if (c->c_http != NULL)
+		freezero(c->c_http, sizeof(*c->c_http));
+	if (c->c_agent != NULL)
+		agent_free(c);
+	buf_free(&c->c_out);
+	buf_free(&c->c_early);
+	free(c->c_path);
+	free(c);
+	relay_maybe_exit();
+}
+
+/* Take the descriptor away from a connection (a tunnel owns it now). */
+void
+conn_detach(struct conn *c)
+{
+	conn_events(c, 0, NULL);
+	evtimer_del(&c->c_timer);
+	c->c_fd = -1;
+}
+
+/*
+ * Write what is queued; returns -1 when the peer is gone.  At most max
+ * bytes may stay queued (the rest is refused with -1).
+ */
+int
+conn_write(struct conn *c, const void *data, size_t len, size_t max)
+{
+	struct rd_buf	*b = &c->c_out;
+	ssize_t		 n;
+
+	if (len > 0 && buf_append(b, data, len, max) == -1)
+		return -1;
+	while (b->b_off < b->b_len) {
+		n = write(c->c_fd, b->b_data + b->b_off, b->b_len - b->b_off);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			return -1;
+		}
+		b->b_off += n;
+	}
+	return 0;
+}
+
+static void
+conn_finish_timeout(int fd, short event, void *arg)
+{
+	(void)fd;
+	(void)event;
+	conn_free(arg, 1);
+}
+
+/*
+ * Write what is queued, shut our side, and drain what the peer still
+ * sends for a moment before closing: closing with unread input would
+ * reset the connection and could destroy the answer on its way.
+ */
+static void
+conn_finish_io(int fd, short event, void *arg)
+{
+	struct conn	*c = arg;
+	char		 sink[4096];
+	ssize_t		 n;
+
+	if (c->c_state == CS_FINISH && (event & EV_WRITE)) {
+		if (conn_write(c, NULL, 0, 0) == -1) {
+			conn_free(c, 1);
+			return;
+		}
+		if (c->c_out.b_off < c->c_out.b_len)
+			return;
+		shutdown(fd, SHUT_WR);
+		c->c_state = CS_LINGER;
+		conn_events(c, EV_READ, conn_finish_io);
+		return;
+	}
+	if (c->c_state == CS_LINGER && (event & EV_READ)) {
+		n = read(fd, sink, sizeof(sink));
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		c->c_drained += n > 0 ? n : 0;
+		if (n <= 0 || c->c_drained > CONN_LINGER_MAX)
+			conn_free(c, 1);
+	}
+}
+
+/*
+ * Send what is queued, then close.  The parent hears of it now: from
+ * here on the connection is neither a route nor a waiting client.
+ */
+void
+conn_finish(struct conn *c)
+{
+	if (!c->c_told) {
+		relay_closed(c->c_id, 0, 0, 0);
+		c->c_told = 1;
+	}
+	if (c->c_http != NULL) {
+		freezero(c->c_http, sizeof(*c->c_http));
+		c->c_http = NULL;
+	}
+	if (c->c_agent != NULL)
+		agent_free(c);
+	c->c_state = CS_FINISH;
+	conn_timer(c, CONN_FINISH_SECONDS, conn_finish_timeout);
+	conn_events(c, EV_WRITE, conn_finish_io);
+}
+
+void
+conn_answer(struct conn *c, enum http_answer a)
+{
+	char	 buf[HTTP_ANSWER_MAX];
+	size_t	 n;
+
+	n = http_answer(a, buf, sizeof(buf));
+	log_debug("%s %s: %d %s", c->c_addr, c->c_path ? c->c_path : "-",
+	    http_answer_status(a), http_answer_code(a));
+	if (n == 0 || conn_write(c, buf, n, sizeof(buf)) == -1) {
+		conn_free(c, 1);
+		return;
+	}
+	conn_finish(c);
+}
+
+/* --- the request head ---------------------------------------------------- */
+
+static void
+relay_head_timeout(int fd, short event, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)fd;
+	(void)event;
+	log_debug("%s: request head not received in time", c->c_addr);
+	conn_answer(c, ANS_TIMEOUT);
+}
+
+/* White space off both ends, in place. */
+static char *
+relay_trim(char *s)
+{
+	size_t	 n;
+
+	s += strspn(s, " \t");
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
+	return s;
+}
+
+/*
+ * The address a notification gives for the client: the TCP peer's, or
+ * behind a trusted proxy the rightmost X-Forwarded-For entry that is not
+ * a proxy itself (else X-Real-IP), with port 0.
+ */
+static void
+relay_client_addr(struct conn *c, const struct http_parser *hp,
+    const struct rules_head *rh)
+{
+	struct sockaddr_storage	 ss;
+	char			 list[HTTP_HEAD_MAX], *e, *last = NULL;
+	char			*first = NULL;
+	const char		*pick = NULL;
+
+	strlcpy(c->c_client, c->c_addr, sizeof(c->c_client));
+	if (!c->c_trusted)
+		return;
+	/* several lines are one list: a proxy appends its own line */
+	if (rh->rh_xff != NULL) {
+		if (http_join(hp, "X-Forwarded-For", list, sizeof(list)) == -1)
+			return;
+		/* walk from the right */
+		for (;;) {
+			e = strrchr(list, ',');
+			last = relay_trim(e != NULL ? e + 1 : list);
+			if (netaddr_from_string(last, &ss) == -1)
+				return;		/* malformed: the peer's own */
+			first = last;
+			if (!netaddr_list_match(rl->r_lm.lm_proxies,
+			    rl->r_lm.lm_nproxies, (struct sockaddr *)&ss)) {
+				pick = last;
+				break;
+			}
+			if (e == NULL)
+				break;
+			*e = '\0';
+		}
+		if (pick == NULL)
+			pick = first;	/* all proxies: the leftmost */
+	} else if (rh->rh_realip != NULL) {
+		if (netaddr_from_string(rh->rh_realip, &ss) == -1)
+			return;
+		pick = rh->rh_realip;
+	}
+	if (pick == NULL || netaddr_from_string(pick, &ss) == -1)
+		return;
+	wr_ipaddr((struct sockaddr *)&ss, c->c_client, sizeof(c->c_client));
+}
+
+static void
+relay_waiting_timeout(int fd, short event, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)fd;
+	(void)event;
+	log_info("client %s on %s: no server answered in %d s", c->c_client,
+	    c->c_path, c->c_timeout);
+	conn_answer(c, ANS_GATEWAY_TIMEOUT);
+}
+
+static void
+relay_ask(struct conn *c, const struct rules_verdict *rv)
+{
+	struct msg_wait		 mw;
+	struct msg_register	 mr;
+	struct msg_dial		 md;
+
+	switch (rv->rv_ask) {
+	case RULES_ASK_WAIT:
+		memset(&mw, 0, sizeof(mw));
+		mw.mw_id = c->c_id;
+		mw.mw_answer = rv->rv_answer;
+		mw.mw_timeout = c->c_timeout;
+		strlcpy(mw.mw_key, c->c_key, sizeof(mw.mw_key));
+		strlcpy(mw.mw_ipaddr, c->c_client, sizeof(mw.mw_ipaddr));
+		strlcpy(mw.mw_wrid, c->c_wrid, sizeof(mw.mw_wrid));
+		strlcpy(mw.mw_path, c->c_path, sizeof(mw.mw_path));
+		relay_send(RD_MSG_WAIT, c->c_id, -1, &mw, sizeof(mw));
+		/* its clock runs from the end of its head */
+		c->c_state = CS_WAITING;
+		conn_timer(c, c->c_timeout, relay_waiting_timeout);
+		conn_events(c, EV_READ, relay_waiting_read);
+		break;
+	case RULES_ASK_REGISTER:
+		memset(&mr, 0, sizeof(mr));
+		mr.mr_id = c->c_id;
+		strlcpy(mr.mr_key, c->c_key, sizeof(mr.mr_key));
+		strlcpy(mr.mr_addr, c->c_addr, sizeof(mr.mr_addr));
+		strlcpy(mr.mr_path, c->c_path, sizeof(mr.mr_path));
+		relay_send(RD_MSG_REGISTER, c->c_id, -1, &mr, sizeof(mr));
+		c->c_state = CS_ASKING;
+		break;
+	case RULES_ASK_LINK:
+		memset(&md, 0, sizeof(md));
+		md.md_id = c->c_id;
+		md.md_timeout = c->c_timeout;
+		strlcpy(md.md_key, c->c_key, sizeof(md.md_key));
+		strlcpy(md.md_addr, c->c_addr, sizeof(md.md_addr));
+		strlcpy(md.md_wrid, c->c_wrid, sizeof(md.md_wrid));
+		strlcpy(md.md_path, c->c_path, sizeof(md.md_path));
+		relay_send(RD_MSG_DIAL, c->c_id, -1, &md, sizeof(md));
+		c->c_state = CS_ASKING;
+		break;
+	default:
+		break;
+	}
+}
+
+/* The head is complete: rules, key, then the parent's word. */
+static void
+relay_request(struct conn *c)
+{
+	struct http_parser	*hp = c->c_http;
+	struct rules_head	 rh;
+	struct rules_verdict	 rv;
+	const struct rd_key	*k;
+	enum http_answer	 a;
+	enum rules_role		 role = RULES_NOKEY;
+	char			 vpath[RD_PATH_MAX * 4 + 1];
+
+	conn_events(c, 0, NULL);
+	evtimer_del(&c->c_timer);
+	if ((a = rules_head(hp, &rh)) != ANS_NONE) {
+		conn_answer(c, a);
+		return;
+	}
+	if ((c->c_path = strdup(rh.rh_path)) == NULL) {
+		conn_free(c, 1);
+		return;
+	}
+	k = keys_match(&rl->r_keys, rh.rh_key, rh.rh_path, time(NULL));
+	/* the presented key is hashed: forget it at once */
+	if (rh.rh_key != NULL)
+		explicit_bzero((char *)rh.rh_key, strlen(rh.rh_key));
+	if (k != NULL) {
+		role = k->k_role == KEY_SERVER ? RULES_SERVER : RULES_CLIENT;
+		strlcpy(c->c_key, k->k_name, sizeof(c->c_key));
+	} else {
+		strnvis(vpath, c->c_path, sizeof(vpath), VIS_SAFE | VIS_OCTAL);
+		log_info("%s %s: authentication failed", c->c_addr, vpath);
+	}
+	rules_local(hp, &rh, role, &rv);
+	if (rv.rv_ask == RULES_ASK_NONE) {
+		conn_answer(c, rv.rv_answer);
+		return;
+	}
+	if (rh.rh_id != NULL)
+		strlcpy(c->c_wrid, rh.rh_id, sizeof(c->c_wrid));
+	if (rh.rh_wskey != NULL)
+		strlcpy(c->c_wskey, rh.rh_wskey, sizeof(c->c_wskey));
+	c->c_timeout = rules_timeout(rh.rh_timeout, rl->r_lm.lm_to_idle,
+	    rl->r_lm.lm_to_max);
+	relay_client_addr(c, hp, &rh);
+	freezero(c->c_http, sizeof(*c->c_http));
+	c->c_http = NULL;
+	relay_ask(c, &rv);
+}
+
+/*
+ * Read the head by peeking, then consume exactly the bytes the parser
+ * took: whatever follows the head stays in the socket, so it moves with
+ * the descriptor and splice(2) carries it without a copy.
+ */
+static void
+relay_head_read(int fd, short event, void *arg)
+{
+	struct conn		*c = arg;
+	uint8_t			 buf[HTTP_HEAD_MAX];
+	enum http_result	 r;
+	ssize_t			 n;
+	size_t			 used;
+
+	(void)event;
+	n = recv(fd, buf, sizeof(buf), MSG_PEEK);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		conn_free(c, 1);
+		return;
+	}
+	r = http_parse(c->c_http, buf, n, &used);
+	if (used > 0 && recv(fd, buf, used, 0) != (ssize_t)used) {
+		explicit_bzero(buf, n);
+		conn_free(c, 1);
+		return;
+	}
+	explicit_bzero(buf, n);
+	switch (r) {
+	case HTTP_MORE:
+		return;
+	case HTTP_ERROR:
+		log_debug("%s: bad request head: %s", c->c_addr,
+		    c->c_http->hp_error);
+		conn_answer(c, http_answer_from_status(c->c_http->hp_status));
+		return;
+	case HTTP_DONE:
+		relay_request(c);
+		return;
+	}
+}
+
+/*
+ * A waiting client's early bytes are kept (up to RD_EARLY_MAX; then it
+ * waits) so that we see it go away; they reach the server first.
+ */
+static void
+relay_waiting_read(int fd, short event, void *arg)
+{
+	struct conn	*c = arg;
+	struct rd_buf	*b = &c->c_early;
+	ssize_t		 n;
+
+	(void)event;
+	if (b->b_data == NULL) {
+		if ((b->b_data = malloc(RD_EARLY_MAX)) == NULL) {
+			conn_events(c, 0, NULL);
+			return;
+		}
+		b->b_cap = RD_EARLY_MAX;
+	}
+	n = read(fd, b->b_data + b->b_len, b->b_cap - b->b_len);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n == -1) {
+		log_debug("client %s on %s went away while waiting",
+		    c->c_client, c->c_path);
+		conn_free(c, 1);
+		return;
+	}
+	if (n == 0)
+		c->c_eof = 1;
+	b->b_len += n;
+	if (c->c_eof || b->b_len == b->b_cap)
+		conn_events(c, 0, NULL);
+}
+
+/* --- messages from the parent -------------------------------------------- */
+
+static void
+relay_on_conn(struct msg *m)
+{
+	struct msg_conn	 mc;
+	struct conn	*c;
+	struct timespec	 now;
+	long long	 left;
+	int		 on = 1;
+
+	if ((m->m_fd == -1 && !m->m_fdlost) || msg_get(m, &mc,
+	    sizeof(mc)) == -1 || mc.mc_peerlen > sizeof(mc.mc_peer) ||
+	    conn_find(mc.mc_id) != NULL)
+		fatalx("bad connection message");
+	if (m->m_fdlost) {
+		log_warnx("out of descriptors: a connection was dropped");
+		relay_closed(mc.mc_id, 0, 0, 0);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->c_http = malloc(sizeof(*c->c_http))) == NULL) {
+		log_warn("new connection");
+		free(c);
+		close(m->m_fd);
+		relay_closed(mc.mc_id, 0, 0, 0);
+		return;
+	}
+	c->c_id = mc.mc_id;
+	c->c_fd = m->m_fd;
+	evtimer_set(&c->c_timer, relay_head_timeout, c);
+	c->c_trusted = mc.mc_trusted;
+	c->c_accepted.tv_sec = mc.mc_accepted_sec;
+	c->c_accepted.tv_nsec = mc.mc_accepted_nsec;
+	memcpy(&c->c_peer, &mc.mc_peer, mc.mc_peerlen);
+	if (wr_ipaddr((struct sockaddr *)&c->c_peer, c->c_addr,
+	    sizeof(c->c_addr)) == -1)
+		strlcpy(c->c_addr, "?", sizeof(c->c_addr));
+	http_init(c->c_http, HTTP_REQUEST);
+	RB_INSERT(conntree, &rl->r_conns, c);
+	if (rl->r_stopping) {
+		conn_free(c, 1);
+		return;
+	}
+	setsockopt(c->c_fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	c->c_state = CS_HEAD;
+	/* the head's deadline counts from the accept */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left = rl->r_lm.lm_to_handshake * 1000LL -
+	    (now.tv_sec - mc.mc_accepted_sec) * 1000LL -
+	    (now.tv_nsec - mc.mc_accepted_nsec) / 1000000;
+	conn_timer_ms(c, left, relay_head_timeout);
+	conn_events(c, EV_READ, relay_head_read);
+}
+
+static void
+relay_on_answer(struct msg *m, int drop)
+{
+	struct msg_answer	 ma;
+	struct conn		*c;
+
+	if (msg_get(m, &ma, sizeof(ma)) == -1 || ma.ma_answer == ANS_NONE ||
+	    ma.ma_answer >= ANS_MAX)
+		fatalx("bad answer message");
+	if ((c = conn_find(ma.ma_id)) == NULL)
+		return;
+	if (c->c_state == CS_WAITING || (!drop && c->c_state == CS_ASKING))
+		conn_answer(c, ma.ma_answer);
+}
+
+static void
+relay_on_link(struct msg *m)
+{
+	struct msg_link	 ml;
+	struct conn	*client, *server;
+
+	if (msg_get(m, &ml, sizeof(ml)) == -1 ||
+	    memchr(ml.ml_server_addr, '\0', sizeof(ml.ml_server_addr)) ==
+	    NULL || ml.ml_server_timeout < 0)
+		fatalx("bad link message");
+	if (m->m_fdlost) {
+		/* the dial-back's descriptor did not fit here */
+		log_warnx("out of descriptors: a tunnel was dropped");
+		relay_closed(ml.ml_server, 0, 0, 0);
+		if ((client = conn_find(ml.ml_client)) != NULL &&
+		    client->c_state == CS_WAITING)
+			conn_answer(client, ANS_NO_DESTINATION);
+		return;
+	}
+	if (m->m_fd != -1) {
+		/* a dial-back accepted by another child */
+		if (conn_find(ml.ml_server) != NULL ||
+		    (server = calloc(1, sizeof(*server))) == NULL) {
+			close(m->m_fd);
+			relay_closed(ml.ml_server, 0, 0, 0);
+			return;
+		}
+		server->c_id = ml.ml_server;
+		server->c_fd = m->m_fd;
+		evtimer_set(&server->c_timer, relay_head_timeout, server);
+		server->c_state = CS_ASKING;
+		strlcpy(server->c_addr, ml.ml_server_addr,
+		    sizeof(server->c_addr));
+		RB_INSERT(conntree, &rl->r_conns, server);
+	} else if ((server = conn_find(ml.ml_server)) == NULL)
+		return;
+	server->c_timeout = ml.ml_server_timeout;
+	if (server->c_state != CS_ASKING)
+		fatalx("link of a connection that is not a dial-back");
+	client = conn_find(ml.ml_client);
+	if (client == NULL || client->c_state != CS_WAITING) {
+		/* the client went meanwhile */
+		conn_answer(server, ANS_INVALID_REQUEST);
+		return;
+	}
+	tunnel_link(client, server, ml.ml_server_timeout, ml.ml_server_addr);
+}
+
+static void
+relay_on_give(struct msg *m)
+{
+	struct conn	*c;
+	int		 fd;
+
+	if (m->m_hdr.mh_len != 0)
+		fatalx("bad give message");
+	if ((c = conn_find(m->m_hdr.mh_peerid)) == NULL)
+		return;
+	if (c->c_state != CS_ASKING)
+		fatalx("give of a connection that is not a dial-back");
+	fd = c->c_fd;
+	conn_detach(c);
+	relay_send(RD_MSG_GIVEN, c->c_id, fd, NULL, 0);
+	conn_free(c, 0);
+}
+
+static void
+relay_on_limits(struct msg *m)
+{
+	struct rd_limits	 lm;
+	int			 i;
+
+	if (msg_get(m, &lm, sizeof(lm)) == -1 || lm.lm_to_handshake < 1 ||
+	    lm.lm_to_idle < 1 || lm.lm_to_max < lm.lm_to_idle ||
+	    lm.lm_to_shutdown < 1 || lm.lm_ping < 1 ||
+	    lm.lm_max_message < 125 || lm.lm_nproxies < 0 ||
+	    lm.lm_nproxies > RD_PROXIES_MAX)
+		fatalx("bad limits message");
+	for (i = 0; i < lm.lm_nproxies; i++)
+		if ((lm.lm_proxies[i].na_family != AF_INET &&
+		    lm.lm_proxies[i].na_family != AF_INET6) ||
+		    lm.lm_proxies[i].na_prefix < 0 ||
+		    lm.lm_proxies[i].na_prefix > 128)
+			fatalx("bad trusted proxy");
+	rl->r_lm = lm;
+	log_setverbose(lm.lm_verbose);
+}
+
+static void
+relay_on_keys(const struct msg_xfer *mx)
+{
+	struct rd_keys	 keys;
+	char		 err[256];
+
+	if (keys_parse((const char *)mx->mx_buf, mx->mx_len, "keys", &keys,
+	    err, sizeof(err)) == -1)
+		fatalx("bad keys from parent: %s", err);
+	keys_free(&rl->r_keys);
+	TAILQ_CONCAT(&rl->r_keys, &keys, k_entry);
+}
+
+static void
+relay_stop_timeout(int fd, short event, void *arg)
+{
+	(void)fd;
+	(void)event;
+	(void)arg;
+	tunnel_close_all("shutdown");
+	msg_flush_wait(&rl->r_chan, 1000);
+	exit(0);
+}
+
+void
+relay_maybe_exit(void)
+{
+	if (rl->r_stopping && RB_EMPTY(&rl->r_conns) && tunnel_count() == 0) {
+		msg_flush_wait(&rl->r_chan, 1000);
+		exit(0);
+	}
+}
+
+/* Stop: agents and unlinked connections go now, tunnels may finish. */
+static void
+relay_on_shutdown(void)
+{
+	struct conn	*c, *next;
+	struct timeval	 tv = { rl->r_lm.lm_to_shutdown, 0 };
+
+	rl->r_stopping = 1;
+	evtimer_set(&rl->r_stopev, relay_stop_timeout, NULL);
+	evtimer_add(&rl->r_stopev, &tv);
+	RB_FOREACH_SAFE(c, conntree, &rl->r_conns, next) {
+		if (c->c_state == CS_AGENT)
+			agent_close(c, WS_CLOSE_GOING_AWAY, "shutdown");
+		else if (c->c_state != CS_FINISH && c->c_state != CS_LINGER)
+			conn_free(c, 1);
+	}
+	relay_maybe_exit();
+}
+
+static void
+relay_dispatch_parent(struct msg *m)
+{
+	struct msg_notify	 mn;
+	struct conn		*c;
+	int			 r;
+
+	if (m->m_fd != -1 && m->m_hdr.mh_type != RD_MSG_CONN &&
+	    m->m_hdr.mh_type != RD_MSG_LINK)
+		fatalx("unexpected descriptor from parent");
+	switch (m->m_hdr.mh_type) {
+	case MSG_XFER_START:
+	case MSG_XFER_CHUNK:
+	case MSG_XFER_END:
+		if ((r = msg_xfer_feed(&rl->r_xfer, m)) == -1)
+			fatalx("bad transfer from parent");
+		if (r == 1) {
+			if (rl->r_xfer.mx_type != RD_MSG_KEYS)
+				fatalx("unknown transfer from parent");
+			relay_on_keys(&rl->r_xfer);
+			msg_xfer_clear(&rl->r_xfer);
+		}
+		break;
+	case RD_MSG_LIMITS:
+		relay_on_limits(m);
+		break;
+	case RD_MSG_CONN:
+		relay_on_conn(m);
+		break;
+	case RD_MSG_ANSWER:
+		relay_on_answer(m, 0);
+		break;
+	case RD_MSG_DROP:
+		relay_on_answer(m, 1);
+		break;
+	case RD_MSG_REGISTERED:
+		if (m->m_hdr.mh_len != 0)
+			fatalx("bad registered message");
+		if ((c = conn_find(m->m_hdr.mh_peerid)) != NULL &&
+		    c->c_state == CS_ASKING)
+			agent_start(c);
+		break;
+	case RD_MSG_NOTIFY:
+		if (msg_get(m, &mn, sizeof(mn)) == -1 ||
+		    memchr(mn.mn_notify.wn_ipaddr, '\0',
+		    sizeof(mn.mn_notify.wn_ipaddr)) == NULL ||
+		    !wr_id_valid(mn.mn_notify.wn_id))
+			fatalx("bad notify message");
+		if ((c = conn_find(mn.mn_agent)) != NULL &&
+		    c->c_state == CS_AGENT)
+			agent_notify(c, &mn.mn_notify);
+		break;
+	case RD_MSG_LINK:
+		relay_on_link(m);
+		break;
+	case RD_MSG_GIVE:
+		relay_on_give(m);
+		break;
+	case RD_MSG_SHUTDOWN:
+		relay_on_shutdown();
+		break;
+	default:
+		fatalx("unknown message %u from parent", m->m_hdr.mh_type);
+	}
+}
+
+static void
+relay_chan_event(int fd, short event, void *arg)
+{
+	struct msg	 m;
+	int		 n, budget = 256;
+
+	(void)fd;
+	(void)arg;
+	if ((event & EV_WRITE) && msg_flush(&rl->r_chan) == -1)
+		fatal("write to parent");
+	if (event & EV_READ) {
+		while (budget-- > 0 && (n = msg_read(&rl->r_chan, &m)) != 0) {
+			if (n == -1) {
+				if (errno == EPIPE)
+					exit(0);	/* the parent is gone */
+				fatal("read from parent");
+			}
+			relay_dispatch_parent(&m);
+		}
+	}
+	relay_chan_update();
+}
+
+static void
+relay_chan_update(void)
+{
+	short	 flags = EV_READ;
+
+	if (!rl->r_evready)
+		return;
+	if (rl->r_chan.mc_queued > 0) {
+		/* most of the time it goes at once */
+		if (msg_flush(&rl->r_chan) == -1)
+			fatal("write to parent");
+		if (rl->r_chan.mc_queued > 0)
+			flags |= EV_WRITE;
+	}
+	if (flags == rl->r_chanflags)
+		return;
+	event_del(&rl->r_chanev);
+	event_set(&rl->r_chanev, rl->r_chan.mc_fd, flags | EV_PERSIST,
+	    relay_chan_event, NULL);
+	event_add(&rl->r_chanev, NULL);
+	rl->r_chanflags = flags;
+}
+
+/* --- the child process --------------------------------------------------- */
+
+#ifdef REGRESS
+/*
+ * Test-build hooks, never in a normal build: RD_REGRESS_CRASH=N makes
+ * relay child N die at every start (a crash loop).
+ */
+static void
+relay_regress_hooks(int instance)
+{
+	const char	*s, *errstr;
+	int		 n;
+
+	if ((s = getenv("RD_REGRESS_CRASH")) != NULL) {
+		n = strtonum(s, 0, RD_PREFORK_MAX, &errstr);
+		if (errstr == NULL && n == instance)
+			abort();
+	}
+}
+#endif
+
+void
+relay(int instance, int debug, int verbose)
+{
+	struct msg_init	 mi;
+	struct msg	 m;
+	static char	 title[32];
+
+	log_init(debug, LOG_DAEMON);
+	log_setverbose(verbose);
+	snprintf(title, sizeof(title), "relay %d", instance);
+	log_procinit(title);
+	rl->r_instance = instance;
+	RB_INIT(&rl->r_conns);
+	TAILQ_INIT(&rl->r_keys);
+	msg_init(&rl->r_chan, RD_CHILD_FD);
+	log_setsink(relay_log_sink);
+
+	/* The parent stops us; its signals are not ours. */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+
+	if (msg_read_wait(&rl->r_chan, &m, 10000) != 1 ||
+	    m.m_hdr.mh_type != RD_MSG_INIT || msg_get(&m, &mi, sizeof(mi)) ==
+	    -1 || memchr(mi.mi_chroot, '\0', sizeof(mi.mi_chroot)) == NULL)
+		fatalx("no init message from parent");
+
+#ifdef REGRESS
+	relay_regress_hooks(instance);
+#endif
+
+	/* Everything that opens a file is done before the chroot. */
+	event_init();
+	event_set_log_callback(event_log);
+	if (mi.mi_privdrop)
+		sandbox_drop(mi.mi_chroot, mi.mi_uid, mi.mi_gid);
+
+	if (fcntl(RD_CHILD_FD, F_SETFL, O_NONBLOCK) == -1)
+		fatal("fcntl");
+	rl->r_evready = 1;
+	event_set(&rl->r_chanev, RD_CHILD_FD, EV_READ | EV_PERSIST,
+	    relay_chan_event, NULL);
+	event_add(&rl->r_chanev, NULL);
+	rl->r_chanflags = EV_READ;
+	relay_send(RD_MSG_READY, 0, -1, NULL, 0);
+	event_dispatch();
+	exit(0);
+}
