@@ -25,7 +25,7 @@ WARNFLAGS=	-Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes \
 		-Wpointer-arith -Wshadow -Wformat=2 -Wno-format-nonliteral
 CPPFLAGS+=	-Ilibremoted
 ifeq ($(OS),Linux)
-CPPFLAGS+=	-D_GNU_SOURCE
+CPPFLAGS+=	-D_GNU_SOURCE -DLIBBSD_OPENBSD_VIS
 endif
 CPPFLAGS+=	$(BSD_CFLAGS) $(TLS_CFLAGS) $(EVENT_CFLAGS) $(SECCOMP_CFLAGS)
 
@@ -44,24 +44,95 @@ ALLCFLAGS=	$(CFLAGS) $(WARNFLAGS) $(CPPFLAGS)
 
 LIB_SRCS=	libremoted/log.c libremoted/digest.c libremoted/http.c \
 		libremoted/websocket.c libremoted/webroute.c \
-		libremoted/rules.c libremoted/url.c libremoted/msg.c
+		libremoted/rules.c libremoted/url.c libremoted/msg.c \
+		libremoted/sdk.c libremoted/conn.c libremoted/listen.c
 LIB_OBJS=	$(LIB_SRCS:%.c=$(O)/obj/%.o)
 LIB=		$(O)/lib/libremoted.a
-LIB_LIBS=	$(BSD_LIBS) $(RESOLV_LIBS)
+LIB_LIBS=	$(TLS_LIBS) $(BSD_LIBS) $(RESOLV_LIBS)
+
+# --- remotedapid ------------------------------------------------------
+
+RD_SRCS=	remotedapid/remotedapid.c remotedapid/parent.c \
+		remotedapid/relay.c remotedapid/agent.c remotedapid/tunnel.c \
+		remotedapid/keys.c remotedapid/util.c remotedapid/sandbox.c
+RD_OBJS=	$(RD_SRCS:%.c=$(O)/obj/%.o) $(O)/obj/remotedapid/parse.o
+RD_LIBS=	$(EVENT_LIBS) $(LIB_LIBS)
+RD=		$(O)/sbin/remotedapid
+
+$(O)/obj/remotedapid/%.o: ALLCFLAGS+= -Iremotedapid
+
+$(O)/obj/remotedapid/parse.c: remotedapid/parse.y $(O)/flags
+	@mkdir -p $(@D)
+	$(YACC) -o $@ remotedapid/parse.y
+
+$(O)/obj/remotedapid/parse.o: $(O)/obj/remotedapid/parse.c
+	$(CC) $(ALLCFLAGS) -MMD -MP -c -o $@ $<
+
+$(RD): $(RD_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(RD_OBJS) $(LIB) $(RD_LIBS)
+
+# The test build: the same daemon with the hooks of -DREGRESS, used only
+# by tests that need them (never installed).
+RD_REGRESS=	$(O)/tests/hooks/remotedapid
+RD_REGRESS_OBJS= $(RD_SRCS:%.c=$(O)/obj-regress/%.o) \
+		$(O)/obj-regress/remotedapid/parse.o
+
+$(O)/obj-regress/%.o: %.c $(O)/flags
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -Iremotedapid -DREGRESS -MMD -MP -c -o $@ $<
+
+$(O)/obj-regress/remotedapid/parse.o: $(O)/obj/remotedapid/parse.c
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -Iremotedapid -DREGRESS -MMD -MP -c -o $@ $<
+
+$(RD_REGRESS): $(RD_REGRESS_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(RD_REGRESS_OBJS) $(LIB) $(RD_LIBS)
+
+# --- rapi -------------------------------------------------------------
+
+RAPI_SRCS=	rapi/rapi.c rapi/bridge.c rapi/expose.c rapi/connect.c
+RAPI_OBJS=	$(RAPI_SRCS:%.c=$(O)/obj/%.o)
+RAPI=		$(O)/bin/rapi
+
+$(O)/obj/rapi/%.o: ALLCFLAGS+= -Irapi
+
+$(RAPI): $(RAPI_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(RAPI_OBJS) $(LIB) $(EVENT_LIBS) $(LIB_LIBS)
 
 # --- regress ---------------------------------------------------------
 
 UNIT_TESTS=	http_test websocket_test webroute_test rules_test url_test \
 		msg_test digest_test log_test
 UNIT_BINS=	$(UNIT_TESTS:%=$(O)/tests/libremoted/%)
+DAEMON_TESTS=	tunnel_test.sh hooks_test.sh golden_test.sh protocol_test.sh \
+		agent_test.sh fault_test.sh process_test.sh config_test.sh
 TEST_DATA=	$(O)/tests/Kyuafile $(O)/tests/libremoted/Kyuafile \
+		$(O)/tests/daemon/Kyuafile $(DAEMON_TESTS:%=$(O)/tests/daemon/%) \
 		$(O)/tests/lib/lib.sh $(O)/tests/lib/kyua-summary \
-		$(O)/tests/lib/lsan.supp
-TESTS=		$(UNIT_BINS) $(TEST_DATA)
+		$(O)/tests/lib/lsan.supp $(O)/tests/lib/rawpeer.py \
+		$(O)/tests/lib/faultproxy.py
+# The PHP SDK's recorded bytes (regress/data/golden/README), copied as
+# they are, and their replayer.
+GOLDEN_DATA=	$(patsubst regress/%,$(O)/tests/%, \
+		    $(wildcard regress/data/golden/*))
+TEST_DATA+=	$(O)/tests/daemon/golden_replay.py $(GOLDEN_DATA)
+# Every fuzz target is also a replay program over its seeds and
+# crashers, built with the normal compiler (regress/fuzz/replay.c).
+FUZZ_TARGETS=	fuzz_http fuzz_websocket fuzz_url fuzz_msg fuzz_webroute
+FUZZ_BINS=	$(FUZZ_TARGETS:%=$(O)/tests/fuzz/%)
+FUZZ_INPUTS=	$(patsubst regress/%,$(O)/tests/%, \
+		    $(wildcard regress/fuzz/corpus/*/* regress/fuzz/crashers/*/*))
+FUZZ_DATA=	$(O)/tests/fuzz/Kyuafile $(O)/tests/fuzz/replay_test.sh \
+		$(FUZZ_INPUTS)
+TEST_TOOLS=	$(O)/tests/lib/rdpeer
+TESTS=		$(UNIT_BINS) $(TEST_DATA) $(TEST_TOOLS) $(FUZZ_BINS) $(FUZZ_DATA)
 
 # --- targets ---------------------------------------------------------
 
-all: $(LIB) $(TESTS)
+all: $(LIB) $(RD) $(RD_REGRESS) $(RAPI) $(TESTS)
 
 # Every object depends on the flags it was built with: changing CC or
 # CFLAGS rebuilds everything instead of mixing objects.
@@ -85,6 +156,25 @@ $(O)/tests/libremoted/%: $(O)/obj/regress/libremoted/%.o $(LIB)
 
 $(O)/obj/regress/libremoted/%.o: ALLCFLAGS+= $(ATF_CFLAGS)
 
+$(O)/tests/lib/rdpeer: $(O)/obj/regress/lib/rdpeer.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LIB_LIBS)
+
+$(FUZZ_BINS): $(O)/tests/fuzz/%: $(O)/obj/regress/fuzz/%.o \
+    $(O)/obj/regress/fuzz/replay.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(O)/obj/regress/fuzz/replay.o $(LIB) \
+	    $(LIB_LIBS)
+
+# Seeds and crashers are bytes: copied as they are, never through sed.
+$(FUZZ_INPUTS): $(O)/tests/%: regress/%
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(GOLDEN_DATA): $(O)/tests/%: regress/%
+	@mkdir -p $(@D)
+	cp $< $@
+
 # Test scripts learn where the programs are from the Kyua variable
 # `prefix'; its default is baked in here (the build tree) and by
 # `make install' (PREFIX).
@@ -96,9 +186,26 @@ $(O)/tests/%: regress/% $(O)/flags
 check: all
 	@sh regress/lib/check.sh $(O)
 
-# --- fuzzing (clang's libFuzzer) -------------------------------------
+demo: all
+	@sh regress/demo.sh $(O)
 
-FUZZ_TARGETS=	fuzz_http fuzz_websocket fuzz_url fuzz_msg fuzz_webroute
+# `make lint': mandoc(1) on every manual page; any message fails.
+MANPAGES=	$(wildcard remotedapid/*.8 remotedapid/*.5 rapictl/*.8 \
+		    rapi/*.1 libremoted/*.3)
+
+lint:
+	@out=$$(mandoc -Tlint -Wwarning $(MANPAGES) </dev/null 2>&1); \
+	rc=$$?; [ -n "$$out" ] && printf '%s\n' "$$out"; \
+	[ $$rc -eq 0 ] && [ -z "$$out" ]
+
+.PHONY: lint
+
+# --- fuzzing (clang's libFuzzer) -------------------------------------
+#
+# `make fuzz' runs every target (FUZZ_TARGETS, above) for FUZZ_SECONDS,
+# two at a time, from the seeds in regress/fuzz/corpus and the crashers
+# in regress/fuzz/crashers; `make fuzz-check' is the short CI run.
+
 FUZZ_O=		build-fuzz
 FUZZ_FLAGS=	-g -O1 -fsanitize=fuzzer-no-link,address,undefined \
 		-fno-sanitize-recover=all
@@ -109,12 +216,15 @@ fuzz:
 	    $(FUZZ_TARGETS:%=$(FUZZ_O)/fuzz/%)
 	@sh regress/fuzz/run.sh $(FUZZ_O)/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
+fuzz-check:
+	@$(MAKE) -f build.mk fuzz FUZZ_SECONDS=20
+
 $(O)/fuzz/%: $(O)/obj/regress/fuzz/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(LIB_LIBS)
 
 FORCE:
 
-.PHONY: all check fuzz FORCE
+.PHONY: all check fuzz fuzz-check FORCE
 
--include $(shell find $(O)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(O)/obj $(O)/obj-regress -name '*.d' 2>/dev/null)

@@ -97,6 +97,21 @@ rd_stop_all()
 		[ -f "$_f" ] || continue
 		rd_stop "${_f%.pid}" KILL
 	done
+	return 0
+}
+
+# rd_wait_exit NAME [SECONDS]: wait for a process we started to end on
+# its own; returns its exit status (fails the test if it does not end).
+rd_wait_exit()
+{
+	_pid=$(rd_pid "$1")
+	[ -n "$_pid" ] || return 0
+	rd_wait "${2:-30}" sh -c "! kill -0 $_pid" ||
+	    atf_fail "$1 did not finish within ${2:-30} s"
+	wait "$_pid" 2>/dev/null
+	_rc=$?
+	rm -f "$1.pid"
+	return $_rc
 }
 
 # rd_wait SECONDS COMMAND [ARG ...]: retry COMMAND every 0.1 s until it
@@ -146,4 +161,113 @@ rd_same_sha256()
 rd_fdcount()
 {
 	ls "/proc/$1/fd" 2>/dev/null | wc -l
+}
+
+# --- the daemon ------------------------------------------------------
+
+# rd_keygen NAME: a fresh secret (64 hex digits) in NAME.secret.
+rd_keygen()
+{
+	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$1.secret"
+}
+
+# rd_hash FILE: the sha256 of the secret in FILE, as the key file has it.
+rd_hash()
+{
+	printf %s "$(cat "$1")" | sha256sum | cut -d' ' -f1
+}
+
+# rd_setup [PREFORK]: secrets server.secret and client.secret, a key file
+# "keys", an empty chroot directory, a free port in $RD_PORT, and a
+# config "rd.conf" with short timeouts; rd.conf.extra, if it exists, is
+# appended.  The relay's URLs are in $RD_SURL and $RD_CURL (path
+# /test/path/).
+rd_setup()
+{
+	rd_keygen server
+	rd_keygen client
+	cat >keys <<-KEYS
+	# test keys
+	server srv sha256:$(rd_hash server.secret)
+	client cli sha256:$(rd_hash client.secret)
+	KEYS
+	chmod 600 keys
+	mkdir -p empty
+	chmod 755 empty
+	RD_PORT=$(rd_freeport)
+	rd_conf "${1:-2}"
+	RD_SURL="rws://$(cat server.secret)@127.0.0.1:$RD_PORT/test/path/"
+	RD_CURL="rwr://$(cat client.secret)@127.0.0.1:$RD_PORT/test/path/"
+	export RD_PORT RD_SURL RD_CURL
+}
+
+# rd_conf PREFORK: (re)write rd.conf from the current settings.
+rd_conf()
+{
+	cat >rd.conf <<-CONF
+	listen on 127.0.0.1 port $RD_PORT
+	prefork ${1:-2}
+	user "nobody"
+	chroot "$PWD/empty"
+	keys "$PWD/keys"
+	timeout handshake 3
+	timeout idle 5
+	timeout shutdown 3
+	ping interval 1
+	CONF
+	if [ -f rd.conf.extra ]; then
+		cat rd.conf.extra >>rd.conf
+	fi
+}
+
+# rd_daemon_start [ARG ...]: start remotedapid in the foreground (log in
+# rd.log) and wait until it listens and its children are ready.  The
+# binary is $RD_DAEMON if set (the test build, for hooks).
+rd_daemon_start()
+{
+	rd_start rd "${RD_DAEMON:-$(rd_sbin remotedapid)}" -d -v -f rd.conf "$@"
+	rd_wait 10 grep -q "listening on" rd.log ||
+	    atf_fail "remotedapid did not start: $(cat rd.log)"
+	_want=$(sed -n 's/^prefork //p' rd.conf)
+	rd_wait 10 rd_children_ready "${_want:-2}" ||
+	    atf_fail "relay children not ready: $(cat rd.log)"
+}
+
+rd_children_ready()
+{
+	[ "$(grep -c 'relay [0-9]* ready' rd.log)" -ge "$1" ]
+}
+
+# rd_children: the PIDs of the daemon's relay children.
+rd_children()
+{
+	pgrep -P "$(rd_pid rd)" 2>/dev/null
+}
+
+# rd_daemon_stop: SIGTERM, and the daemon must exit 0.
+rd_daemon_stop()
+{
+	rd_stop rd TERM ||
+	    atf_fail "remotedapid exited with status $?: $(tail -20 rd.log)"
+}
+
+# rd_agent NAME [ARG ...]: an rdpeer agent on $RD_SURL, ready when this
+# returns; output in NAME.log.
+rd_agent()
+{
+	_name=$1
+	shift
+	rd_start "$_name" "$(rd_libdir)/rdpeer" agent "$@" "$RD_SURL"
+	rd_wait 10 grep -q "^ready" "$_name.log" ||
+	    atf_fail "agent did not register: $(cat "$_name.log")"
+}
+
+# rd_post: the checks after every test of the daemon: the parent is
+# alive and no relay child died unexpectedly.
+rd_post()
+{
+	rd_alive rd || atf_fail "remotedapid died: $(tail -20 rd.log)"
+	if grep -E "relay [0-9]+ \(pid [0-9]+\) (killed|exited)" rd.log; then
+		atf_fail "a relay child died unexpectedly"
+	fi
 }
