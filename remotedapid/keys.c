@@ -24,6 +24,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -371,4 +372,248 @@ keys_match(const struct rd_keys *keys, const char *presented,
 	if (k == NULL || !keys_path_allowed(k, path))
 		return NULL;
 	return k;
+}
+
+/* --- editing: add, rotate, revoke -------------------------------------- */
+
+static int
+keys_append(char **text, size_t *len, const char *line)
+{
+	size_t	 n = strlen(line);
+	char	*p;
+
+	if ((p = realloc(*text, *len + n + 1)) == NULL)
+		return -1;
+	memcpy(p + *len, line, n + 1);
+	*text = p;
+	*len += n;
+	return 0;
+}
+
+/* A key's line, as the key file wants it. */
+static int
+keys_format(const struct rd_key *k, char *buf, size_t len)
+{
+	char		 hex[DIGEST_SHA256_LEN * 2 + 1], when[32] = "";
+	struct tm	 tm;
+	size_t		 n;
+	int		 i;
+
+	digest_hex(k->k_hash, sizeof(k->k_hash), hex);
+	if (k->k_expires != 0) {
+		gmtime_r(&k->k_expires, &tm);
+		strftime(when, sizeof(when), " expires %Y-%m-%dT%H:%M:%SZ",
+		    &tm);
+	}
+	n = snprintf(buf, len, "%s %s sha256:%s%s%s", keys_role_name(k->k_role),
+	    k->k_name, hex, when, k->k_npatterns ? " paths" : "");
+	for (i = 0; i < k->k_npatterns && n < len; i++)
+		n += snprintf(buf + n, len - n, " %s", k->k_patterns[i]);
+	if (n + 1 >= len)
+		return -1;
+	buf[n++] = '\n';
+	buf[n] = '\0';
+	return 0;
+}
+
+/* Write the file anew: a temporary file, fsync, rename, fsync the dir. */
+static int
+keys_replace(const char *path, const char *text, size_t len, char *err,
+    size_t errlen)
+{
+	char	 tmp[PATH_MAX], dir[PATH_MAX], *slash;
+	int	 fd, dfd;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path,
+	    (int)getpid()) >= sizeof(tmp)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) ==
+	    -1) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (write(fd, text, len) != (ssize_t)len || fsync(fd) == -1) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	close(fd);
+	if (rename(tmp, path) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	strlcpy(dir, path, sizeof(dir));
+	if ((slash = strrchr(dir, '/')) != NULL) {
+		*slash = '\0';
+		if (dir[0] == '\0')
+			strlcpy(dir, "/", sizeof(dir));
+	} else
+		strlcpy(dir, ".", sizeof(dir));
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+/* A fresh secret: 256 bits as 64 lowercase hex digits, and its hash. */
+static void
+keys_secret(struct keys_edit *ke, struct rd_key *k)
+{
+	uint8_t	 raw[KEYS_SECRET_LEN / 2];
+
+	arc4random_buf(raw, sizeof(raw));
+	digest_hex(raw, sizeof(raw), ke->ke_secret);
+	explicit_bzero(raw, sizeof(raw));
+	digest_sha256(ke->ke_secret, KEYS_SECRET_LEN, k->k_hash);
+}
+
+/*
+ * The new text of a key file after one edit.  Comments and the lines of
+ * other keys stay as they are; lines already expired go.
+ */
+static char *
+keys_apply(const char *old, size_t oldlen, struct keys_edit *ke,
+    size_t *newlen, const char **errstr)
+{
+	struct rd_key	 k, last;
+	char		*copy, *p, *line, *text = NULL, buf[8192], *dup;
+	const char	*e;
+	size_t		 len = 0;
+	time_t		 now = time(NULL);
+	int		 found = 0, r;
+
+	*errstr = "out of memory";
+	if ((copy = strndup(old, oldlen)) == NULL ||
+	    (text = strdup("")) == NULL)
+		goto fail;
+	memset(&last, 0, sizeof(last));
+	p = copy;
+	while ((line = strsep(&p, "\n")) != NULL) {
+		if (p == NULL && *line == '\0')
+			break;		/* after the last newline */
+		if ((dup = strdup(line)) == NULL)
+			goto fail;
+		r = keys_line(dup, &k, &e);
+		free(dup);
+		if (r == 1 && !keys_live(&k, now))
+			continue;	/* expired: drop it */
+		if (r != 1 || strcmp(k.k_name, ke->ke_name) != 0) {
+			snprintf(buf, sizeof(buf), "%s\n", line);
+			if (keys_append(&text, &len, buf) == -1)
+				goto fail;
+			continue;
+		}
+		found = 1;
+		last = k;
+		if (ke->ke_op == KEYS_REVOKE)
+			continue;
+		if (ke->ke_op == KEYS_ROTATE && k.k_expires == 0) {
+			k.k_expires = now + ke->ke_grace;
+			ke->ke_expires = k.k_expires;
+		}
+		if (keys_format(&k, buf, sizeof(buf)) == -1 ||
+		    keys_append(&text, &len, buf) == -1)
+			goto fail;
+	}
+	switch (ke->ke_op) {
+	case KEYS_ADD:
+		if (found) {
+			*errstr = "a key of that name exists (rotate or revoke "
+			    "it)";
+			goto fail;
+		}
+		memset(&k, 0, sizeof(k));
+		k.k_role = ke->ke_role;
+		strlcpy(k.k_name, ke->ke_name, sizeof(k.k_name));
+		k.k_npatterns = ke->ke_npatterns;
+		memcpy(k.k_patterns, ke->ke_patterns, sizeof(k.k_patterns));
+		break;
+	case KEYS_ROTATE:
+		if (!found) {
+			*errstr = "no key of that name";
+			goto fail;
+		}
+		k = last;	/* same role and paths, new secret */
+		k.k_expires = 0;
+		ke->ke_role = k.k_role;
+		break;
+	case KEYS_REVOKE:
+		if (!found) {
+			*errstr = "no key of that name";
+			goto fail;
+		}
+		free(copy);
+		*newlen = len;
+		return text;
+	}
+	keys_secret(ke, &k);
+	if (keys_format(&k, buf, sizeof(buf)) == -1 ||
+	    keys_append(&text, &len, buf) == -1)
+		goto fail;
+	explicit_bzero(&k, sizeof(k));
+	free(copy);
+	*newlen = len;
+	return text;
+ fail:
+	free(copy);
+	free(text);
+	return NULL;
+}
+
+/*
+ * Edit a key file under its lock (the daemon's parent and rapictl -f
+ * take the same one): add a key, rotate it (a new secret, the old one
+ * expires after a grace period), or revoke it.  A new secret is left in
+ * ke_secret, to be shown once and never stored.
+ */
+int
+keys_edit(const char *path, struct keys_edit *ke, int check, char *err,
+    size_t errlen)
+{
+	struct rd_keys	 keys;
+	char		 lockpath[PATH_MAX], *old = NULL, *text = NULL;
+	const char	*errstr;
+	size_t		 oldlen = 0, len;
+	int		 lock, r = -1;
+
+	if (!keys_name_valid(ke->ke_name)) {
+		snprintf(err, errlen, "%s: bad key name (letters, digits, "
+		    "_ . -)", ke->ke_name);
+		return -1;
+	}
+	snprintf(lockpath, sizeof(lockpath), "%s.lock", path);
+	if ((lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1 ||
+	    flock(lock, LOCK_EX) == -1) {
+		snprintf(err, errlen, "%s: %s", lockpath, strerror(errno));
+		if (lock != -1)
+			close(lock);
+		return -1;
+	}
+	if (access(path, F_OK) == -1 && errno == ENOENT &&
+	    ke->ke_op == KEYS_ADD) {
+		if ((old = strdup("")) == NULL)
+			goto out;
+	} else if ((old = keys_read(path, &oldlen, check, err, errlen)) == NULL)
+		goto out;
+	/* never edit a file the daemon would refuse */
+	if (keys_parse(old, oldlen, path, &keys, err, errlen) == -1)
+		goto out;
+	keys_free(&keys);
+	if ((text = keys_apply(old, oldlen, ke, &len, &errstr)) == NULL) {
+		snprintf(err, errlen, "%s: %s", ke->ke_name, errstr);
+		goto out;
+	}
+	r = keys_replace(path, text, len, err, errlen);
+ out:
+	if (r == -1)
+		explicit_bzero(ke->ke_secret, sizeof(ke->ke_secret));
+	free(old);
+	free(text);
+	close(lock);		/* and with it the lock */
+	return r;
 }

@@ -48,120 +48,24 @@
 #define CHILD_BACKOFF_MAX	60	/* seconds between starts at most */
 #define CHILD_STABLE		10	/* alive this long: not crash-looping */
 
-struct child {
-	int			 ch_slot;
-	pid_t			 ch_pid;		/* 0: not running */
-	int			 ch_up;		/* its channel works */
-	struct msg_chan		 ch_chan;
-	struct event		 ch_ev;
-	short			 ch_evflags;
-	int			 ch_conns;
-	int			 ch_restarts;
-	int			 ch_backoff;	/* seconds before restart */
-	int			 ch_young;	/* deaths in a row, young */
-	time_t			 ch_started;
-	struct event		 ch_restart;
-};
-
-enum pconn_state {
-	PC_HANDSHAKE,		/* accepted, head not read yet */
-	PC_OPEN,		/* answered, or anything settled */
-	PC_WAITING,		/* a client waiting for its server */
-	PC_AGENT,		/* an agent holding a route */
-	PC_MOVING		/* a dial-back on its way to another child */
-};
-
-struct waiting;
-struct route;
-
-struct hsaddr {
-	RB_ENTRY(hsaddr)	 ha_entry;
-	int			 ha_family;
-	uint8_t			 ha_addr[16];
-	int			 ha_count;
-};
-
-struct pconn {
-	RB_ENTRY(pconn)		 pc_entry;
-	uint32_t		 pc_id;
-	struct child		*pc_child;
-	enum pconn_state	 pc_state;
-	struct hsaddr		*pc_hsaddr;	/* while handshaking */
-	struct route		*pc_route;	/* PC_AGENT */
-	struct waiting		*pc_wait;	/* PC_WAITING */
-	struct msg_link		 pc_link;	/* PC_MOVING: the link to make */
-	struct child		*pc_dest;	/* PC_MOVING: where to */
-};
-
-struct waiting {
-	RB_ENTRY(waiting)	 w_entry;
-	char			 w_id[WR_ID_MAX + 1];
-	struct route		*w_route;
-	struct pconn		*w_client;
-};
-RB_HEAD(waittree, waiting);
-
-struct route {
-	RB_ENTRY(route)		 r_entry;
-	char			*r_path;
-	struct pconn		*r_agent;
-	char			 r_key[RD_NAME_MAX];
-	char			 r_addr[WR_IPADDR_MAX];
-	time_t			 r_since;
-	struct waittree		 r_waits;
-	int			 r_nwaits;
-};
-
-RB_HEAD(pconntree, pconn);
-RB_HEAD(routetree, route);
-RB_HEAD(hstree, hsaddr);
-
 static int	 pconn_cmp(struct pconn *, struct pconn *);
 static int	 route_cmp(struct route *, struct route *);
 static int	 waiting_cmp(struct waiting *, struct waiting *);
 static int	 hsaddr_cmp(struct hsaddr *, struct hsaddr *);
-RB_PROTOTYPE(pconntree, pconn, pc_entry, pconn_cmp);
-RB_PROTOTYPE(routetree, route, r_entry, route_cmp);
-RB_PROTOTYPE(waittree, waiting, w_entry, waiting_cmp);
-RB_PROTOTYPE(hstree, hsaddr, ha_entry, hsaddr_cmp);
+static int	 ptunnel_cmp(struct ptunnel *, struct ptunnel *);
+static int	 keyuse_cmp(struct keyuse *, struct keyuse *);
 
-/* Everything the parent knows. */
-static struct {
-	struct rd_config	*conf;
-	char			*keytext;	/* the key file, for children */
-	size_t			 keylen;
-	const char		*self;
-	int			 debug;
-	int			 verbose;
-	int			 privdrop;
-	uid_t			 uid;
-	gid_t			 gid;
-	struct child		 children[RD_PREFORK_MAX];
-	int			 nchildren;
-	struct pconntree	 conns;
-	struct routetree	 routes;
-	struct hstree		 hsaddrs;
-	int			 nconns;
-	int			 nhandshakes;
-	uint32_t		 nextid;
-	int			 stopping;
-	int			 paused;
-	int			 paused_full;	/* at max connections */
-	struct event		 ev_pause;
-	struct event		 ev_stop;
-	struct event		 ev_sigterm, ev_sigint, ev_sighup, ev_sigchld;
-	struct event		 ev_sigpipe;
-} p;
+static struct parent_env	 parent_env;
+struct parent_env		*pe = &parent_env;
 
 static void	 parent_spawn(struct child *);
 static void	 parent_child_event(int, short, void *);
 static void	 parent_child_update(struct child *);
 static void	 parent_child_dead(struct child *);
 static void	 parent_child_down(struct child *);
-static void	 parent_send(struct child *, uint32_t, uint32_t, int,
-		    const void *, size_t);
 static void	 parent_send_config(struct child *);
 static void	 pconn_free(struct pconn *);
+static void	 ptunnel_free(struct ptunnel *, const struct msg_closed *);
 static void	 route_free(struct route *);
 static void	 listeners_pause(int);
 
@@ -169,6 +73,8 @@ RB_GENERATE(pconntree, pconn, pc_entry, pconn_cmp)
 RB_GENERATE(routetree, route, r_entry, route_cmp)
 RB_GENERATE(waittree, waiting, w_entry, waiting_cmp)
 RB_GENERATE(hstree, hsaddr, ha_entry, hsaddr_cmp)
+RB_GENERATE(ptunneltree, ptunnel, pt_entry, ptunnel_cmp)
+RB_GENERATE(keyusetree, keyuse, ku_entry, keyuse_cmp)
 
 static int
 pconn_cmp(struct pconn *a, struct pconn *b)
@@ -189,6 +95,18 @@ waiting_cmp(struct waiting *a, struct waiting *b)
 }
 
 static int
+ptunnel_cmp(struct ptunnel *a, struct ptunnel *b)
+{
+	return a->pt_id < b->pt_id ? -1 : a->pt_id > b->pt_id;
+}
+
+static int
+keyuse_cmp(struct keyuse *a, struct keyuse *b)
+{
+	return strcmp(a->ku_name, b->ku_name);
+}
+
+static int
 hsaddr_cmp(struct hsaddr *a, struct hsaddr *b)
 {
 	if (a->ha_family != b->ha_family)
@@ -196,22 +114,22 @@ hsaddr_cmp(struct hsaddr *a, struct hsaddr *b)
 	return memcmp(a->ha_addr, b->ha_addr, sizeof(a->ha_addr));
 }
 
-static struct pconn *
+struct pconn *
 pconn_find(uint32_t id)
 {
 	struct pconn	 key;
 
 	key.pc_id = id;
-	return RB_FIND(pconntree, &p.conns, &key);
+	return RB_FIND(pconntree, &pe->conns, &key);
 }
 
-static struct route *
+struct route *
 route_find(const char *path)
 {
 	struct route	 key;
 
 	key.r_path = (char *)path;
-	return RB_FIND(routetree, &p.routes, &key);
+	return RB_FIND(routetree, &pe->routes, &key);
 }
 
 static struct waiting *
@@ -237,12 +155,12 @@ hsaddr_get(const struct sockaddr *sa, int create)
 	else if (sa->sa_family == AF_INET6)
 		memcpy(key.ha_addr,
 		    &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-	if ((ha = RB_FIND(hstree, &p.hsaddrs, &key)) != NULL || !create)
+	if ((ha = RB_FIND(hstree, &pe->hsaddrs, &key)) != NULL || !create)
 		return ha;
 	if ((ha = calloc(1, sizeof(*ha))) == NULL)
 		return NULL;
 	*ha = key;
-	RB_INSERT(hstree, &p.hsaddrs, ha);
+	RB_INSERT(hstree, &pe->hsaddrs, ha);
 	return ha;
 }
 
@@ -253,9 +171,9 @@ pconn_handshake_done(struct pconn *pc)
 	if (pc->pc_state != PC_HANDSHAKE)
 		return;
 	pc->pc_state = PC_OPEN;
-	p.nhandshakes--;
+	pe->nhandshakes--;
 	if (pc->pc_hsaddr != NULL && --pc->pc_hsaddr->ha_count == 0) {
-		RB_REMOVE(hstree, &p.hsaddrs, pc->pc_hsaddr);
+		RB_REMOVE(hstree, &pe->hsaddrs, pc->pc_hsaddr);
 		free(pc->pc_hsaddr);
 	}
 	pc->pc_hsaddr = NULL;
@@ -283,6 +201,7 @@ route_free(struct route *r)
 {
 	struct waiting		*w;
 	struct msg_answer	 ma;
+	struct ctl_event	 ce;
 	char			 vpath[RD_PATH_MAX * 4 + 1];
 
 	while ((w = RB_ROOT(&r->r_waits)) != NULL) {
@@ -296,7 +215,13 @@ route_free(struct route *r)
 	}
 	strnvis(vpath, r->r_path, sizeof(vpath), VIS_SAFE | VIS_OCTAL);
 	log_info("route %s unregistered", vpath);
-	RB_REMOVE(routetree, &p.routes, r);
+	memset(&ce, 0, sizeof(ce));
+	ce.ce_kind = CTL_EV_ROUTE_DOWN;
+	strlcpy(ce.ce_addr, r->r_addr, sizeof(ce.ce_addr));
+	strlcpy(ce.ce_key, r->r_key, sizeof(ce.ce_key));
+	strlcpy(ce.ce_path, r->r_path, sizeof(ce.ce_path));
+	control_event(&ce);
+	RB_REMOVE(routetree, &pe->routes, r);
 	if (r->r_agent != NULL)
 		r->r_agent->pc_route = NULL;
 	free(r->r_path);
@@ -313,17 +238,111 @@ pconn_free(struct pconn *pc)
 		pc->pc_wait->w_client = NULL;
 		waiting_free(pc->pc_wait);
 	}
-	RB_REMOVE(pconntree, &p.conns, pc);
+	if (pc->pc_tunnel != NULL)
+		ptunnel_free(pc->pc_tunnel, NULL);
+	RB_REMOVE(pconntree, &pe->conns, pc);
 	pc->pc_child->ch_conns--;
-	p.nconns--;
+	pe->nconns--;
 	free(pc);
-	if (p.paused_full && p.nconns < p.conf->c_max_conns)
+	if (pe->paused_full && pe->nconns < pe->conf->c_max_conns)
 		listeners_pause(0);
+}
+
+/* --- tunnels and keys, for the control socket ---------------------- */
+
+static void
+parent_key_used(const char *name)
+{
+	struct keyuse	 key, *ku;
+
+	if (name[0] == '\0')
+		return;
+	strlcpy(key.ku_name, name, sizeof(key.ku_name));
+	if ((ku = RB_FIND(keyusetree, &pe->keyuses, &key)) == NULL) {
+		if ((ku = calloc(1, sizeof(*ku))) == NULL)
+			return;
+		strlcpy(ku->ku_name, name, sizeof(ku->ku_name));
+		RB_INSERT(keyusetree, &pe->keyuses, ku);
+	}
+	ku->ku_last = time(NULL);
+}
+
+time_t
+parent_key_lastused(const char *name)
+{
+	struct keyuse	 key, *ku;
+
+	strlcpy(key.ku_name, name, sizeof(key.ku_name));
+	ku = RB_FIND(keyusetree, &pe->keyuses, &key);
+	return ku != NULL ? ku->ku_last : 0;
+}
+
+/* A tunnel is linked: the client's connection id names it. */
+static void
+ptunnel_new(struct pconn *client, struct pconn *server, const char *path)
+{
+	struct ptunnel	*pt;
+	struct ctl_event ce;
+
+	if ((pt = calloc(1, sizeof(*pt))) == NULL ||
+	    (pt->pt_path = strdup(path)) == NULL) {
+		free(pt);
+		return;
+	}
+	pt->pt_id = client->pc_id;
+	pt->pt_server = server->pc_id;
+	pt->pt_child = client->pc_child;
+	pt->pt_started = time(NULL);
+	strlcpy(pt->pt_client, client->pc_addr, sizeof(pt->pt_client));
+	strlcpy(pt->pt_saddr, server->pc_addr, sizeof(pt->pt_saddr));
+	strlcpy(pt->pt_ckey, client->pc_key, sizeof(pt->pt_ckey));
+	strlcpy(pt->pt_skey, server->pc_key, sizeof(pt->pt_skey));
+	RB_INSERT(ptunneltree, &pe->tunnels, pt);
+	client->pc_tunnel = pt;
+	pe->counters.cc_tunnels_opened++;
+
+	memset(&ce, 0, sizeof(ce));
+	ce.ce_kind = CTL_EV_TUNNEL_OPEN;
+	ce.ce_id = pt->pt_id;
+	strlcpy(ce.ce_addr, pt->pt_client, sizeof(ce.ce_addr));
+	strlcpy(ce.ce_addr2, pt->pt_saddr, sizeof(ce.ce_addr2));
+	strlcpy(ce.ce_key, pt->pt_ckey, sizeof(ce.ce_key));
+	strlcpy(ce.ce_path, pt->pt_path, sizeof(ce.ce_path));
+	control_event(&ce);
+}
+
+/* A tunnel ended (mc: how many bytes it moved, if its child said). */
+static void
+ptunnel_free(struct ptunnel *pt, const struct msg_closed *mc)
+{
+	struct ctl_event	 ce;
+	struct pconn		*pc;
+
+	memset(&ce, 0, sizeof(ce));
+	ce.ce_kind = CTL_EV_TUNNEL_CLOSE;
+	ce.ce_id = pt->pt_id;
+	if (mc != NULL) {
+		ce.ce_up = mc->mc_bytes_in;
+		ce.ce_down = mc->mc_bytes_out;
+		pe->counters.cc_bytes_up += mc->mc_bytes_in;
+		pe->counters.cc_bytes_down += mc->mc_bytes_out;
+	}
+	strlcpy(ce.ce_addr, pt->pt_client, sizeof(ce.ce_addr));
+	strlcpy(ce.ce_addr2, pt->pt_saddr, sizeof(ce.ce_addr2));
+	strlcpy(ce.ce_key, pt->pt_ckey, sizeof(ce.ce_key));
+	strlcpy(ce.ce_path, pt->pt_path, sizeof(ce.ce_path));
+	control_event(&ce);
+	pe->counters.cc_tunnels_closed++;
+	if ((pc = pconn_find(pt->pt_id)) != NULL)
+		pc->pc_tunnel = NULL;
+	RB_REMOVE(ptunneltree, &pe->tunnels, pt);
+	free(pt->pt_path);
+	free(pt);
 }
 
 /* --- sending to children ------------------------------------------ */
 
-static void
+void
 parent_send(struct child *ch, uint32_t type, uint32_t peerid, int fd,
     const void *data, size_t len)
 {
@@ -342,10 +361,10 @@ parent_send_config(struct child *ch)
 {
 	if (!ch->ch_up)
 		return;
-	parent_send(ch, RD_MSG_LIMITS, 0, -1, &p.conf->c_lm,
-	    sizeof(p.conf->c_lm));
-	if (msg_compose_large(&ch->ch_chan, RD_MSG_KEYS, 0, p.keytext,
-	    p.keylen) == -1)
+	parent_send(ch, RD_MSG_LIMITS, 0, -1, &pe->conf->c_lm,
+	    sizeof(pe->conf->c_lm));
+	if (msg_compose_large(&ch->ch_chan, RD_MSG_KEYS, 0, pe->keytext,
+	    pe->keylen) == -1)
 		log_warn("keys to relay %d", ch->ch_slot);
 	parent_child_update(ch);
 }
@@ -359,14 +378,14 @@ parent_pick_child(void)
 	struct child	*ch, *best = NULL;
 	int		 i;
 
-	for (i = 0; i < p.nchildren; i++) {
-		ch = &p.children[(next + i) % p.nchildren];
+	for (i = 0; i < pe->nchildren; i++) {
+		ch = &pe->children[(next + i) % pe->nchildren];
 		if (!ch->ch_up)
 			continue;
 		if (best == NULL || ch->ch_conns < best->ch_conns)
 			best = ch;
 	}
-	next = (next + 1) % p.nchildren;
+	next = (next + 1) % pe->nchildren;
 	return best;
 }
 
@@ -398,23 +417,25 @@ parent_accept(int fd, short event, void *arg)
 				log_warn("accept on %s", l->l_name);
 			return;
 		}
-		trusted = netaddr_list_match(p.conf->c_lm.lm_proxies,
-		    p.conf->c_lm.lm_nproxies, (struct sockaddr *)&ss);
-		if (p.nconns >= p.conf->c_max_conns) {
+		trusted = netaddr_list_match(pe->conf->c_lm.lm_proxies,
+		    pe->conf->c_lm.lm_nproxies, (struct sockaddr *)&ss);
+		if (pe->nconns >= pe->conf->c_max_conns) {
 			/* full: this one is closed, the next ones wait */
+			pe->counters.cc_refused_full++;
 			close(s);
 			listeners_pause(1);
-			p.paused_full = 1;
+			pe->paused_full = 1;
 			return;
 		}
 		if (!trusted) {
 			ha = hsaddr_get((struct sockaddr *)&ss, 1);
-			if (ha == NULL || p.nhandshakes >= p.conf->c_max_hs ||
-			    ha->ha_count >= p.conf->c_max_hs_addr) {
+			if (ha == NULL || pe->nhandshakes >= pe->conf->c_max_hs ||
+			    ha->ha_count >= pe->conf->c_max_hs_addr) {
 				log_debug("%s: handshake limit, closed",
 				    l->l_name);
+				pe->counters.cc_refused_caps++;
 				if (ha != NULL && ha->ha_count == 0) {
-					RB_REMOVE(hstree, &p.hsaddrs, ha);
+					RB_REMOVE(hstree, &pe->hsaddrs, ha);
 					free(ha);
 				}
 				close(s);
@@ -424,14 +445,14 @@ parent_accept(int fd, short event, void *arg)
 		if ((ch = parent_pick_child()) == NULL ||
 		    (pc = calloc(1, sizeof(*pc))) == NULL) {
 			if (ha != NULL && ha->ha_count == 0) {
-				RB_REMOVE(hstree, &p.hsaddrs, ha);
+				RB_REMOVE(hstree, &pe->hsaddrs, ha);
 				free(ha);
 			}
 			close(s);
 			continue;
 		}
 		do {
-			pc->pc_id = ++p.nextid;
+			pc->pc_id = ++pe->nextid;
 		} while (pc->pc_id == 0 || pconn_find(pc->pc_id) != NULL);
 		pc->pc_child = ch;
 		pc->pc_state = PC_HANDSHAKE;
@@ -439,10 +460,11 @@ parent_accept(int fd, short event, void *arg)
 			pc->pc_hsaddr = ha;
 			ha->ha_count++;
 		}
-		RB_INSERT(pconntree, &p.conns, pc);
+		RB_INSERT(pconntree, &pe->conns, pc);
+		pe->counters.cc_accepted++;
 		ch->ch_conns++;
-		p.nconns++;
-		p.nhandshakes++;
+		pe->nconns++;
+		pe->nhandshakes++;
 
 		memset(&mc, 0, sizeof(mc));
 		clock_gettime(CLOCK_MONOTONIC, &now);
@@ -472,22 +494,22 @@ listeners_pause(int seconds)
 	struct rd_listen	*l;
 	struct timeval		 tv = { seconds, 0 };
 
-	if (p.stopping)
+	if (pe->stopping)
 		return;
 	if (seconds > 0) {
-		if (p.paused)
+		if (pe->paused)
 			return;
-		TAILQ_FOREACH(l, &p.conf->c_listens, l_entry)
+		TAILQ_FOREACH(l, &pe->conf->c_listens, l_entry)
 			event_del(&l->l_ev);
-		p.paused = 1;
-		evtimer_add(&p.ev_pause, &tv);
+		pe->paused = 1;
+		evtimer_add(&pe->ev_pause, &tv);
 		return;
 	}
-	if (!p.paused)
+	if (!pe->paused)
 		return;
-	evtimer_del(&p.ev_pause);
-	p.paused = p.paused_full = 0;
-	TAILQ_FOREACH(l, &p.conf->c_listens, l_entry)
+	evtimer_del(&pe->ev_pause);
+	pe->paused = pe->paused_full = 0;
+	TAILQ_FOREACH(l, &pe->conf->c_listens, l_entry)
 		event_add(&l->l_ev, NULL);
 }
 
@@ -519,7 +541,7 @@ static void
 parent_listen_start(struct rd_listen *l)
 {
 	event_set(&l->l_ev, l->l_fd, EV_READ | EV_PERSIST, parent_accept, l);
-	if (!p.paused && !p.stopping)
+	if (!pe->paused && !pe->stopping)
 		event_add(&l->l_ev, NULL);
 	log_info("listening on %s", l->l_name);
 }
@@ -564,6 +586,9 @@ parent_on_wait(struct child *ch, struct msg *m)
 	    pc->pc_state != PC_HANDSHAKE)
 		return -1;
 	pconn_handshake_done(pc);
+	strlcpy(pc->pc_key, mw.mw_key, sizeof(pc->pc_key));
+	strlcpy(pc->pc_addr, mw.mw_ipaddr, sizeof(pc->pc_addr));
+	parent_key_used(pc->pc_key);
 	r = route_find(mw.mw_path);
 	w = r != NULL && wr_id_valid(mw.mw_wrid) ?
 	    waiting_find(r, mw.mw_wrid) : NULL;
@@ -605,6 +630,7 @@ parent_on_register(struct child *ch, struct msg *m)
 {
 	struct msg_register	 mr;
 	struct msg_answer	 ma;
+	struct ctl_event	 ce;
 	struct pconn		*pc;
 	struct route		*r = NULL;
 
@@ -616,6 +642,9 @@ parent_on_register(struct child *ch, struct msg *m)
 	    pc->pc_state != PC_HANDSHAKE)
 		return -1;
 	pconn_handshake_done(pc);
+	strlcpy(pc->pc_key, mr.mr_key, sizeof(pc->pc_key));
+	strlcpy(pc->pc_addr, mr.mr_addr, sizeof(pc->pc_addr));
+	parent_key_used(pc->pc_key);
 	if (rules_remote(RULES_ASK_REGISTER, ANS_NONE,
 	    route_find(mr.mr_path) != NULL, 0) != ANS_NONE ||
 	    (r = calloc(1, sizeof(*r))) == NULL ||
@@ -632,10 +661,16 @@ parent_on_register(struct child *ch, struct msg *m)
 	strlcpy(r->r_addr, mr.mr_addr, sizeof(r->r_addr));
 	r->r_since = time(NULL);
 	RB_INIT(&r->r_waits);
-	RB_INSERT(routetree, &p.routes, r);
+	RB_INSERT(routetree, &pe->routes, r);
 	pc->pc_state = PC_AGENT;
 	pc->pc_route = r;
 	parent_send(ch, RD_MSG_REGISTERED, pc->pc_id, -1, NULL, 0);
+	memset(&ce, 0, sizeof(ce));
+	ce.ce_kind = CTL_EV_ROUTE_UP;
+	strlcpy(ce.ce_addr, r->r_addr, sizeof(ce.ce_addr));
+	strlcpy(ce.ce_key, r->r_key, sizeof(ce.ce_key));
+	strlcpy(ce.ce_path, r->r_path, sizeof(ce.ce_path));
+	control_event(&ce);
 	return 0;
 }
 
@@ -657,6 +692,9 @@ parent_on_dial(struct child *ch, struct msg *m)
 	    pc->pc_state != PC_HANDSHAKE)
 		return -1;
 	pconn_handshake_done(pc);
+	strlcpy(pc->pc_key, md.md_key, sizeof(pc->pc_key));
+	strlcpy(pc->pc_addr, md.md_addr, sizeof(pc->pc_addr));
+	parent_key_used(pc->pc_key);
 	if ((r = route_find(md.md_path)) != NULL)
 		w = waiting_find(r, md.md_wrid);
 	if (rules_remote(RULES_ASK_LINK, ANS_NONE, r != NULL, w != NULL) !=
@@ -668,6 +706,7 @@ parent_on_dial(struct child *ch, struct msg *m)
 	}
 	client = w->w_client;
 	waiting_free(w);
+	ptunnel_new(client, pc, md.md_path);
 
 	ml = &pc->pc_link;
 	memset(ml, 0, sizeof(*ml));
@@ -733,13 +772,17 @@ parent_on_closed(struct child *ch, struct msg *m)
 	struct msg_closed	 mc;
 	struct pconn		*pc;
 
-	if (msg_get(m, &mc, sizeof(mc)) == -1)
+	if (msg_get(m, &mc, sizeof(mc)) == -1 || mc.mc_answer >= ANS_MAX)
 		return -1;
 	/* a connection may already be gone: a move raced its close */
 	if ((pc = pconn_find(mc.mc_id)) == NULL)
 		return 0;
 	if (pc->pc_child != ch)
 		return -1;
+	if (mc.mc_answer != ANS_NONE)
+		pe->counters.cc_answers[mc.mc_answer]++;
+	if (pc->pc_tunnel != NULL)
+		ptunnel_free(pc->pc_tunnel, &mc);
 	pconn_free(pc);
 	return 0;
 }
@@ -754,11 +797,31 @@ parent_on_log(struct child *ch, struct msg *m)
 	if (msg_get(m, &ml, sizeof(ml)) == -1 ||
 	    !field_ok(ml.ml_line, sizeof(ml.ml_line)))
 		return -1;
-	if (ml.ml_pri == LOG_DEBUG && !p.verbose)
+	if (ml.ml_pri == LOG_DEBUG && !pe->verbose)
 		return 0;
 	/* a child is not trusted with the log's format */
 	strvis(line, ml.ml_line, VIS_SAFE | VIS_NOSLASH);
 	log_line(ml.ml_pri, line);
+	return 0;
+}
+
+static int
+parent_on_authfail(struct child *ch, struct msg *m)
+{
+	struct msg_authfail	 ma;
+	struct ctl_event	 ce;
+
+	(void)ch;
+	if (msg_get(m, &ma, sizeof(ma)) == -1 ||
+	    !field_ok(ma.ma_addr, sizeof(ma.ma_addr)) ||
+	    !field_ok(ma.ma_path, sizeof(ma.ma_path)))
+		return -1;
+	pe->counters.cc_authfail++;
+	memset(&ce, 0, sizeof(ce));
+	ce.ce_kind = CTL_EV_AUTHFAIL;
+	strlcpy(ce.ce_addr, ma.ma_addr, sizeof(ce.ce_addr));
+	strlcpy(ce.ce_path, ma.ma_path, sizeof(ce.ce_path));
+	control_event(&ce);
 	return 0;
 }
 
@@ -784,6 +847,11 @@ parent_dispatch_relay(struct child *ch, struct msg *m)
 	case RD_MSG_READY:
 		log_debug("relay %d ready", ch->ch_slot);
 		return 0;
+	case RD_MSG_AUTHFAIL:
+		return parent_on_authfail(ch, m);
+	case RD_MSG_TSTAT:
+	case RD_MSG_STATS_END:
+		return control_child_stats(ch, m);
 	default:
 		return -1;
 	}
@@ -886,7 +954,7 @@ parent_spawn(struct child *ch)
 	int		 sv[2], argc = 0;
 	pid_t		 pid;
 
-	if (p.stopping)
+	if (pe->stopping)
 		return;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
 		fatal("socketpair");
@@ -904,13 +972,13 @@ parent_spawn(struct child *ch)
 		argv[argc++] = "relay";
 		argv[argc++] = "-I";
 		argv[argc++] = slot;
-		if (p.debug)
+		if (pe->debug)
 			argv[argc++] = "-d";
-		if (p.verbose)
+		if (pe->verbose)
 			argv[argc++] = "-v";
 		argv[argc] = NULL;
-		execv(p.self, argv);
-		fatal("exec %s", p.self);
+		execv(pe->self, argv);
+		fatal("exec %s", pe->self);
 	}
 	close(sv[1]);
 	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1)
@@ -928,10 +996,10 @@ parent_spawn(struct child *ch)
 
 	memset(&mi, 0, sizeof(mi));
 	mi.mi_instance = ch->ch_slot;
-	mi.mi_uid = p.uid;
-	mi.mi_gid = p.gid;
-	mi.mi_privdrop = p.privdrop;
-	strlcpy(mi.mi_chroot, p.conf->c_chroot, sizeof(mi.mi_chroot));
+	mi.mi_uid = pe->uid;
+	mi.mi_gid = pe->gid;
+	mi.mi_privdrop = pe->privdrop;
+	strlcpy(mi.mi_chroot, pe->conf->c_chroot, sizeof(mi.mi_chroot));
 	parent_send(ch, RD_MSG_INIT, 0, -1, &mi, sizeof(mi));
 	parent_send_config(ch);
 	log_debug("relay %d started, pid %d", ch->ch_slot, (int)pid);
@@ -950,7 +1018,7 @@ parent_child_dead(struct child *ch)
 
 	parent_child_down(ch);
 	ch->ch_pid = 0;
-	RB_FOREACH_SAFE(pc, pconntree, &p.conns, next) {
+	RB_FOREACH_SAFE(pc, pconntree, &pe->conns, next) {
 		if (pc->pc_dest == ch) {
 			/* its dial-back had nowhere to go */
 			pc->pc_dest = NULL;
@@ -958,7 +1026,7 @@ parent_child_dead(struct child *ch)
 		if (pc->pc_child == ch)
 			pconn_free(pc);
 	}
-	if (p.stopping)
+	if (pe->stopping)
 		return;
 	/*
 	 * One that lived a while, or died young for the first time, is
@@ -988,9 +1056,9 @@ parent_child_by_pid(pid_t pid)
 {
 	int	 i;
 
-	for (i = 0; i < p.nchildren; i++)
-		if (p.children[i].ch_pid == pid)
-			return &p.children[i];
+	for (i = 0; i < pe->nchildren; i++)
+		if (pe->children[i].ch_pid == pid)
+			return &pe->children[i];
 	return NULL;
 }
 
@@ -999,8 +1067,8 @@ parent_children_alive(void)
 {
 	int	 i, n = 0;
 
-	for (i = 0; i < p.nchildren; i++)
-		if (p.children[i].ch_pid != 0)
+	for (i = 0; i < pe->nchildren; i++)
+		if (pe->children[i].ch_pid != 0)
 			n++;
 	return n;
 }
@@ -1018,12 +1086,12 @@ parent_sigchld(void)
 		if (WIFSIGNALED(status))
 			log_warnx("relay %d (pid %d) killed by signal %d",
 			    ch->ch_slot, (int)pid, WTERMSIG(status));
-		else if (!p.stopping || WEXITSTATUS(status) != 0)
+		else if (!pe->stopping || WEXITSTATUS(status) != 0)
 			log_warnx("relay %d (pid %d) exited with status %d",
 			    ch->ch_slot, (int)pid, WEXITSTATUS(status));
 		parent_child_dead(ch);
 	}
-	if (p.stopping && parent_children_alive() == 0) {
+	if (pe->stopping && parent_children_alive() == 0) {
 		log_info("stopped");
 		event_loopexit(NULL);
 	}
@@ -1053,20 +1121,20 @@ parent_reload_listeners(struct rd_config *nc)
 	struct rd_listen	*l, *old;
 
 	TAILQ_FOREACH(l, &nc->c_listens, l_entry) {
-		if ((old = listen_find(&p.conf->c_listens, l)) != NULL)
+		if ((old = listen_find(&pe->conf->c_listens, l)) != NULL)
 			continue;
 		if (parent_bind(l) == -1)
 			goto fail;
 	}
 	TAILQ_FOREACH(l, &nc->c_listens, l_entry) {
-		if ((old = listen_find(&p.conf->c_listens, l)) != NULL) {
+		if ((old = listen_find(&pe->conf->c_listens, l)) != NULL) {
 			event_del(&old->l_ev);
 			l->l_fd = old->l_fd;
 			old->l_fd = -1;
 		}
 		parent_listen_start(l);
 	}
-	TAILQ_FOREACH(old, &p.conf->c_listens, l_entry) {
+	TAILQ_FOREACH(old, &pe->conf->c_listens, l_entry) {
 		if (old->l_fd != -1) {
 			event_del(&old->l_ev);
 			close(old->l_fd);
@@ -1076,7 +1144,7 @@ parent_reload_listeners(struct rd_config *nc)
 	return 0;
  fail:
 	TAILQ_FOREACH(l, &nc->c_listens, l_entry)
-		if (l->l_fd != -1 && listen_find(&p.conf->c_listens, l) ==
+		if (l->l_fd != -1 && listen_find(&pe->conf->c_listens, l) ==
 		    NULL) {
 			close(l->l_fd);
 			l->l_fd = -1;
@@ -1084,52 +1152,105 @@ parent_reload_listeners(struct rd_config *nc)
 	return -1;
 }
 
-static void
-parent_reload(void)
+/*
+ * Reload the configuration and the keys.  A bad one is logged and the
+ * old one kept; -1 and err say why (rapictl reload shows it).
+ */
+int
+parent_reload(char *err, size_t errlen)
 {
 	struct rd_config	*nc;
 	struct rd_keys		 keys;
-	char			 err[1024], *text;
+	char			*text;
 	size_t			 len;
 	int			 i;
 
-	log_info("reloading %s", p.conf->c_file);
-	if ((nc = parse_config(p.conf->c_file, p.verbose)) == NULL) {
+	log_info("reloading %s", pe->conf->c_file);
+	if ((nc = parse_config(pe->conf->c_file, pe->verbose)) == NULL) {
+		snprintf(err, errlen, "%s", parse_errors());
 		log_warnx("reload: configuration has errors; kept the old "
 		    "one");
-		return;
+		return -1;
 	}
 	if ((text = keys_read(nc->c_keys, &len, geteuid() == 0, err,
-	    sizeof(err))) == NULL ||
-	    keys_parse(text, len, nc->c_keys, &keys, err, sizeof(err)) == -1) {
+	    errlen)) == NULL ||
+	    keys_parse(text, len, nc->c_keys, &keys, err, errlen) == -1) {
 		log_warnx("reload: %s; kept the old configuration", err);
 		free(text);
 		config_free(nc);
-		return;
+		return -1;
 	}
 	keys_free(&keys);
 	if (parent_reload_listeners(nc) == -1) {
+		snprintf(err, errlen, "cannot listen on a new address");
 		log_warnx("reload: cannot listen; kept the old configuration");
 		free(text);
 		config_free(nc);
-		return;
+		return -1;
 	}
-	if (nc->c_prefork != p.conf->c_prefork ||
-	    strcmp(nc->c_user, p.conf->c_user) != 0 ||
-	    strcmp(nc->c_chroot, p.conf->c_chroot) != 0)
-		log_warnx("reload: prefork, user and chroot change only with "
-		    "a restart");
-	nc->c_prefork = p.conf->c_prefork;
-	strlcpy(nc->c_user, p.conf->c_user, sizeof(nc->c_user));
-	strlcpy(nc->c_chroot, p.conf->c_chroot, sizeof(nc->c_chroot));
-	config_free(p.conf);
-	p.conf = nc;
-	freezero(p.keytext, p.keylen);
-	p.keytext = text;
-	p.keylen = len;
-	for (i = 0; i < p.nchildren; i++)
-		parent_send_config(&p.children[i]);
+	if (nc->c_prefork != pe->conf->c_prefork ||
+	    strcmp(nc->c_user, pe->conf->c_user) != 0 ||
+	    strcmp(nc->c_chroot, pe->conf->c_chroot) != 0 ||
+	    strcmp(nc->c_ctlpath, pe->conf->c_ctlpath) != 0 ||
+	    strcmp(nc->c_ctlgroup, pe->conf->c_ctlgroup) != 0)
+		log_warnx("reload: prefork, user, chroot and the control "
+		    "socket change only with a restart");
+	nc->c_prefork = pe->conf->c_prefork;
+	strlcpy(nc->c_user, pe->conf->c_user, sizeof(nc->c_user));
+	strlcpy(nc->c_chroot, pe->conf->c_chroot, sizeof(nc->c_chroot));
+	strlcpy(nc->c_ctlpath, pe->conf->c_ctlpath, sizeof(nc->c_ctlpath));
+	strlcpy(nc->c_ctlgroup, pe->conf->c_ctlgroup, sizeof(nc->c_ctlgroup));
+	nc->c_lm.lm_verbose = pe->verbose;
+	config_free(pe->conf);
+	pe->conf = nc;
+	freezero(pe->keytext, pe->keylen);
+	pe->keytext = text;
+	pe->keylen = len;
+	for (i = 0; i < pe->nchildren; i++)
+		parent_send_config(&pe->children[i]);
 	log_info("configuration reloaded");
+	return 0;
+}
+
+/* The key file was edited (rapictl key ...): every child gets it now. */
+int
+parent_keys_changed(char *err, size_t errlen)
+{
+	struct rd_keys	 keys;
+	char		*text;
+	size_t		 len;
+	int		 i;
+
+	if ((text = keys_read(pe->conf->c_keys, &len, geteuid() == 0, err,
+	    errlen)) == NULL)
+		return -1;
+	if (keys_parse(text, len, pe->conf->c_keys, &keys, err, errlen) ==
+	    -1) {
+		free(text);
+		return -1;
+	}
+	keys_free(&keys);
+	freezero(pe->keytext, pe->keylen);
+	pe->keytext = text;
+	pe->keylen = len;
+	for (i = 0; i < pe->nchildren; i++)
+		parent_send_config(&pe->children[i]);
+	return 0;
+}
+
+/* rapictl log verbose|brief: the parent and every child. */
+void
+parent_set_verbose(int verbose)
+{
+	int	 i;
+
+	pe->verbose = verbose;
+	log_setverbose(verbose);
+	pe->conf->c_lm.lm_verbose = verbose;
+	for (i = 0; i < pe->nchildren; i++)
+		if (pe->children[i].ch_up)
+			parent_send(&pe->children[i], RD_MSG_LIMITS, 0, -1,
+			    &pe->conf->c_lm, sizeof(pe->conf->c_lm));
 }
 
 static void
@@ -1140,9 +1261,9 @@ parent_stop_timeout(int fd, short event, void *arg)
 	(void)fd;
 	(void)event;
 	(void)arg;
-	for (i = 0; i < p.nchildren; i++)
-		if (p.children[i].ch_pid != 0)
-			kill(p.children[i].ch_pid, SIGKILL);
+	for (i = 0; i < pe->nchildren; i++)
+		if (pe->children[i].ch_pid != 0)
+			kill(pe->children[i].ch_pid, SIGKILL);
 }
 
 static void
@@ -1152,35 +1273,38 @@ parent_stop(void)
 	struct timeval		 tv;
 	int			 i;
 
-	if (p.stopping)
+	if (pe->stopping)
 		return;
 	log_info("stopping: tunnels have %d s to end",
-	    p.conf->c_lm.lm_to_shutdown);
-	p.stopping = 1;
-	TAILQ_FOREACH(l, &p.conf->c_listens, l_entry) {
+	    pe->conf->c_lm.lm_to_shutdown);
+	pe->stopping = 1;
+	control_close(pe->conf);
+	TAILQ_FOREACH(l, &pe->conf->c_listens, l_entry) {
 		event_del(&l->l_ev);
 		close(l->l_fd);
 		l->l_fd = -1;
 	}
-	for (i = 0; i < p.nchildren; i++) {
-		if (p.children[i].ch_pid == 0)
-			evtimer_del(&p.children[i].ch_restart);
-		parent_send(&p.children[i], RD_MSG_SHUTDOWN, 0, -1, NULL, 0);
+	for (i = 0; i < pe->nchildren; i++) {
+		if (pe->children[i].ch_pid == 0)
+			evtimer_del(&pe->children[i].ch_restart);
+		parent_send(&pe->children[i], RD_MSG_SHUTDOWN, 0, -1, NULL, 0);
 	}
 	if (parent_children_alive() == 0) {
 		event_loopexit(NULL);
 		return;
 	}
 	/* the children end their tunnels themselves; this is the backstop */
-	tv.tv_sec = p.conf->c_lm.lm_to_shutdown + 2;
+	tv.tv_sec = pe->conf->c_lm.lm_to_shutdown + 2;
 	tv.tv_usec = 0;
-	evtimer_set(&p.ev_stop, parent_stop_timeout, NULL);
-	evtimer_add(&p.ev_stop, &tv);
+	evtimer_set(&pe->ev_stop, parent_stop_timeout, NULL);
+	evtimer_add(&pe->ev_stop, &tv);
 }
 
 static void
 parent_signal(int sig, short event, void *arg)
 {
+	char	 err[CTL_TEXT_MAX];
+
 	(void)event;
 	(void)arg;
 	switch (sig) {
@@ -1189,8 +1313,8 @@ parent_signal(int sig, short event, void *arg)
 		parent_stop();
 		break;
 	case SIGHUP:
-		if (!p.stopping)
-			parent_reload();
+		if (!pe->stopping)
+			parent_reload(err, sizeof(err));
 		break;
 	case SIGCHLD:
 		parent_sigchld();
@@ -1208,14 +1332,14 @@ parent_privileges(void)
 	if (geteuid() != 0) {
 		log_warnx("not running as root: relay children will not be "
 		    "chrooted nor change user");
-		p.privdrop = 0;
+		pe->privdrop = 0;
 		return;
 	}
-	if ((pw = getpwnam(p.conf->c_user)) == NULL)
-		fatalx("user \"%s\" does not exist", p.conf->c_user);
-	p.uid = pw->pw_uid;
-	p.gid = pw->pw_gid;
-	p.privdrop = 1;
+	if ((pw = getpwnam(pe->conf->c_user)) == NULL)
+		fatalx("user \"%s\" does not exist", pe->conf->c_user);
+	pe->uid = pw->pw_uid;
+	pe->gid = pw->pw_gid;
+	pe->privdrop = 1;
 }
 
 /*
@@ -1228,19 +1352,24 @@ parent_init(struct rd_config *conf, const char *self, int debug, int verbose)
 	struct rd_listen	*l, *next;
 	char			 err[1024];
 
-	memset(&p, 0, sizeof(p));
-	p.conf = conf;
-	p.self = self;
-	p.debug = debug;
-	p.verbose = verbose;
-	RB_INIT(&p.conns);
-	RB_INIT(&p.routes);
-	RB_INIT(&p.hsaddrs);
+	memset(pe, 0, sizeof(*pe));
+	pe->conf = conf;
+	pe->self = self;
+	pe->debug = debug;
+	pe->verbose = verbose;
+	RB_INIT(&pe->conns);
+	RB_INIT(&pe->routes);
+	RB_INIT(&pe->hsaddrs);
+	RB_INIT(&pe->tunnels);
+	RB_INIT(&pe->keyuses);
+	pe->started = time(NULL);
+	pe->ctlfd = -1;
 
-	if ((p.keytext = keys_read(conf->c_keys, &p.keylen, geteuid() == 0,
+	if ((pe->keytext = keys_read(conf->c_keys, &pe->keylen, geteuid() == 0,
 	    err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	parent_privileges();
+	pe->ctlfd = control_init(conf, pe->gid);
 	TAILQ_FOREACH_SAFE(l, &conf->c_listens, l_entry, next) {
 		if (parent_bind(l) == 0)
 			continue;
@@ -1263,25 +1392,26 @@ parent(void)
 	log_procinit("parent");
 	event_init();
 	event_set_log_callback(event_log);
-	signal_set(&p.ev_sigterm, SIGTERM, parent_signal, NULL);
-	signal_set(&p.ev_sigint, SIGINT, parent_signal, NULL);
-	signal_set(&p.ev_sighup, SIGHUP, parent_signal, NULL);
-	signal_set(&p.ev_sigchld, SIGCHLD, parent_signal, NULL);
-	signal_add(&p.ev_sigterm, NULL);
-	signal_add(&p.ev_sigint, NULL);
-	signal_add(&p.ev_sighup, NULL);
-	signal_add(&p.ev_sigchld, NULL);
+	signal_set(&pe->ev_sigterm, SIGTERM, parent_signal, NULL);
+	signal_set(&pe->ev_sigint, SIGINT, parent_signal, NULL);
+	signal_set(&pe->ev_sighup, SIGHUP, parent_signal, NULL);
+	signal_set(&pe->ev_sigchld, SIGCHLD, parent_signal, NULL);
+	signal_add(&pe->ev_sigterm, NULL);
+	signal_add(&pe->ev_sigint, NULL);
+	signal_add(&pe->ev_sighup, NULL);
+	signal_add(&pe->ev_sigchld, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	evtimer_set(&p.ev_pause, listeners_resume, NULL);
+	evtimer_set(&pe->ev_pause, listeners_resume, NULL);
 
-	p.nchildren = p.conf->c_prefork;
-	for (i = 0; i < p.nchildren; i++) {
-		p.children[i].ch_slot = i;
-		parent_spawn(&p.children[i]);
+	pe->nchildren = pe->conf->c_prefork;
+	for (i = 0; i < pe->nchildren; i++) {
+		pe->children[i].ch_slot = i;
+		parent_spawn(&pe->children[i]);
 	}
-	TAILQ_FOREACH(l, &p.conf->c_listens, l_entry)
+	TAILQ_FOREACH(l, &pe->conf->c_listens, l_entry)
 		parent_listen_start(l);
-	log_info("started, %d relay children", p.nchildren);
+	control_start(pe->ctlfd);
+	log_info("started, %d relay children", pe->nchildren);
 
 	event_dispatch();
 	exit(0);

@@ -56,6 +56,7 @@ struct sym {
 static TAILQ_HEAD(, sym)	 symhead = TAILQ_HEAD_INITIALIZER(symhead);
 
 static struct rd_config	*conf;
+static char		 errbuf[CTL_TEXT_MAX];	/* the last parse's errors */
 static int		 conf_listens;
 
 /* A macro's value being read back, a byte at a time. */
@@ -85,13 +86,14 @@ typedef struct {
 
 %}
 
-%token	ADDRESS CHROOT CONNECTIONS HANDSHAKE HANDSHAKES IDLE INTERVAL KEYS
+%token	ADDRESS CHROOT CONNECTIONS CONTROL GROUP HANDSHAKE HANDSHAKES IDLE
+%token	INTERVAL KEYS SOCKET
 %token	LISTEN MAX MESSAGE ON PER PING PORT PREFORK PROXY SHUTDOWN TIMEOUT
 %token	TRUSTED USER ERROR
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
 %type	<v.number>	port duration
-%type	<v.string>	string value
+%type	<v.string>	string value ctlgroup
 
 %%
 
@@ -145,6 +147,10 @@ port		: /* empty */		{ $$ = RD_DEFAULT_PORT; }
 			}
 			$$ = $2;
 		}
+		;
+
+ctlgroup	: /* empty */		{ $$ = NULL; }
+		| GROUP STRING		{ $$ = $2; }
 		;
 
 duration	: NUMBER		{
@@ -208,6 +214,27 @@ main		: LISTEN ON STRING port	{
 				YYERROR;
 			}
 			free($2);
+		}
+		| CONTROL SOCKET STRING ctlgroup	{
+			if ($3[0] != '/' || strlcpy(conf->c_ctlpath, $3,
+			    sizeof(conf->c_ctlpath)) >=
+			    sizeof(conf->c_ctlpath)) {
+				yyerror("control socket must be an absolute "
+				    "path");
+				free($3);
+				free($4);
+				YYERROR;
+			}
+			free($3);
+			conf->c_ctlgroup[0] = '\0';
+			if ($4 != NULL && strlcpy(conf->c_ctlgroup, $4,
+			    sizeof(conf->c_ctlgroup)) >=
+			    sizeof(conf->c_ctlgroup)) {
+				yyerror("group name too long");
+				free($4);
+				YYERROR;
+			}
+			free($4);
 		}
 		| TIMEOUT HANDSHAKE duration	{
 			conf->c_lm.lm_to_handshake = $3;
@@ -285,6 +312,10 @@ yyerror(const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_warnx("%s:%d: %s", file.name, yylval.lineno, msg);
+	if (errbuf[0] != '\0')
+		strlcat(errbuf, "\n", sizeof(errbuf));
+	snprintf(errbuf + strlen(errbuf), sizeof(errbuf) - strlen(errbuf),
+	    "%s:%d: %s", file.name, yylval.lineno, msg);
 	return 0;
 }
 
@@ -302,6 +333,8 @@ lookup(const char *s)
 		{ "address",		ADDRESS },
 		{ "chroot",		CHROOT },
 		{ "connections",	CONNECTIONS },
+		{ "control",		CONTROL },
+		{ "group",		GROUP },
 		{ "handshake",		HANDSHAKE },
 		{ "handshakes",		HANDSHAKES },
 		{ "idle",		IDLE },
@@ -317,6 +350,7 @@ lookup(const char *s)
 		{ "prefork",		PREFORK },
 		{ "proxy",		PROXY },
 		{ "shutdown",		SHUTDOWN },
+		{ "socket",		SOCKET },
 		{ "timeout",		TIMEOUT },
 		{ "trusted",		TRUSTED },
 		{ "user",		USER },
@@ -698,6 +732,7 @@ config_defaults(struct rd_config *c)
 	strlcpy(c->c_user, RD_USER, sizeof(c->c_user));
 	strlcpy(c->c_chroot, RD_CHROOT, sizeof(c->c_chroot));
 	strlcpy(c->c_keys, RD_KEYS_FILE, sizeof(c->c_keys));
+	strlcpy(c->c_ctlpath, RD_CONTROL_SOCKET, sizeof(c->c_ctlpath));
 	c->c_max_conns = RD_MAX_CONNS;
 	c->c_max_hs = RD_MAX_HANDSHAKES;
 	c->c_max_hs_addr = RD_MAX_HS_ADDR;
@@ -723,6 +758,13 @@ config_free(struct rd_config *c)
 	free(c);
 }
 
+/* What the last parse_config found wrong, one line each. */
+const char *
+parse_errors(void)
+{
+	return errbuf;
+}
+
 /* Parse a whole file; NULL (the errors printed) when it is not right. */
 struct rd_config *
 parse_config(const char *filename, int verbose)
@@ -731,6 +773,7 @@ parse_config(const char *filename, int verbose)
 
 	if ((conf = calloc(1, sizeof(*conf))) == NULL)
 		fatal("calloc");
+	errbuf[0] = '\0';
 	config_defaults(conf);
 	conf->c_lm.lm_verbose = verbose;
 	conf_listens = 0;
@@ -741,6 +784,8 @@ parse_config(const char *filename, int verbose)
 	file.lineno = 1;
 	if ((file.f = fopen(filename, "r")) == NULL) {
 		log_warn("%s", filename);
+		snprintf(errbuf, sizeof(errbuf), "%s: %s", filename,
+		    strerror(errno));
 		config_free(conf);
 		return NULL;
 	}
@@ -760,6 +805,9 @@ parse_config(const char *filename, int verbose)
 	}
 
 	if (file.errors == 0 && conf->c_lm.lm_to_idle > conf->c_lm.lm_to_max) {
+		snprintf(errbuf, sizeof(errbuf), "%s: timeout idle (%d) is "
+		    "above timeout max (%d)", filename, conf->c_lm.lm_to_idle,
+		    conf->c_lm.lm_to_max);
 		log_warnx("%s: timeout idle (%d) is above timeout max (%d)",
 		    filename, conf->c_lm.lm_to_idle,
 		    conf->c_lm.lm_to_max);

@@ -123,13 +123,15 @@ relay_send(uint32_t type, uint32_t peerid, int fd, const void *data,
 }
 
 void
-relay_closed(uint32_t id, uint32_t peer, uint64_t in, uint64_t out)
+relay_closed(uint32_t id, uint32_t peer, enum http_answer answer,
+    uint64_t in, uint64_t out)
 {
 	struct msg_closed	 mc;
 
 	memset(&mc, 0, sizeof(mc));
 	mc.mc_id = id;
 	mc.mc_peer = peer;
+	mc.mc_answer = answer;
 	mc.mc_bytes_in = in;
 	mc.mc_bytes_out = out;
 	relay_send(RD_MSG_CLOSED, id, -1, &mc, sizeof(mc));
@@ -201,7 +203,7 @@ conn_free(struct conn *c, int tell)
 	if (c->c_fd != -1)
 		close(c->c_fd);
 	if (tell && !c->c_told)
-		relay_closed(c->c_id, 0, 0, 0);
+		relay_closed(c->c_id, 0, c->c_answer, 0, 0);
 	RB_REMOVE(conntree, &rl->r_conns, c);
 	if (c->c_http != NULL)
 		freezero(c->c_http, sizeof(*c->c_http));
@@ -299,7 +301,7 @@ void
 conn_finish(struct conn *c)
 {
 	if (!c->c_told) {
-		relay_closed(c->c_id, 0, 0, 0);
+		relay_closed(c->c_id, 0, c->c_answer, 0, 0);
 		c->c_told = 1;
 	}
 	if (c->c_http != NULL) {
@@ -320,6 +322,7 @@ conn_answer(struct conn *c, enum http_answer a)
 	size_t	 n;
 
 	n = http_answer(a, buf, sizeof(buf));
+	c->c_answer = a;
 	log_debug("%s %s: %d %s", c->c_addr, c->c_path ? c->c_path : "-",
 	    http_answer_status(a), http_answer_code(a));
 	if (n == 0 || conn_write(c, buf, n, sizeof(buf)) == -1) {
@@ -471,6 +474,7 @@ relay_request(struct conn *c)
 	struct http_parser	*hp = c->c_http;
 	struct rules_head	 rh;
 	struct rules_verdict	 rv;
+	struct msg_authfail	 ma;
 	const struct rd_key	*k;
 	enum http_answer	 a;
 	enum rules_role		 role = RULES_NOKEY;
@@ -486,6 +490,7 @@ relay_request(struct conn *c)
 		conn_free(c, 1);
 		return;
 	}
+	relay_client_addr(c, hp, &rh);
 	k = keys_match(&rl->r_keys, rh.rh_key, rh.rh_path, time(NULL));
 	/* the presented key is hashed: forget it at once */
 	if (rh.rh_key != NULL)
@@ -495,7 +500,11 @@ relay_request(struct conn *c)
 		strlcpy(c->c_key, k->k_name, sizeof(c->c_key));
 	} else {
 		strnvis(vpath, c->c_path, sizeof(vpath), VIS_SAFE | VIS_OCTAL);
-		log_info("%s %s: authentication failed", c->c_addr, vpath);
+		log_info("%s %s: authentication failed", c->c_client, vpath);
+		memset(&ma, 0, sizeof(ma));
+		strlcpy(ma.ma_addr, c->c_client, sizeof(ma.ma_addr));
+		strlcpy(ma.ma_path, c->c_path, sizeof(ma.ma_path));
+		relay_send(RD_MSG_AUTHFAIL, c->c_id, -1, &ma, sizeof(ma));
 	}
 	rules_local(hp, &rh, role, &rv);
 	if (rv.rv_ask == RULES_ASK_NONE) {
@@ -508,7 +517,6 @@ relay_request(struct conn *c)
 		strlcpy(c->c_wskey, rh.rh_wskey, sizeof(c->c_wskey));
 	c->c_timeout = rules_timeout(rh.rh_timeout, rl->r_lm.lm_to_idle,
 	    rl->r_lm.lm_to_max);
-	relay_client_addr(c, hp, &rh);
 	freezero(c->c_http, sizeof(*c->c_http));
 	c->c_http = NULL;
 	relay_ask(c, &rv);
@@ -609,7 +617,7 @@ relay_on_conn(struct msg *m)
 		fatalx("bad connection message");
 	if (m->m_fdlost) {
 		log_warnx("out of descriptors: a connection was dropped");
-		relay_closed(mc.mc_id, 0, 0, 0);
+		relay_closed(mc.mc_id, 0, ANS_NONE, 0, 0);
 		return;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
@@ -617,7 +625,7 @@ relay_on_conn(struct msg *m)
 		log_warn("new connection");
 		free(c);
 		close(m->m_fd);
-		relay_closed(mc.mc_id, 0, 0, 0);
+		relay_closed(mc.mc_id, 0, ANS_NONE, 0, 0);
 		return;
 	}
 	c->c_id = mc.mc_id;
@@ -675,7 +683,7 @@ relay_on_link(struct msg *m)
 	if (m->m_fdlost) {
 		/* the dial-back's descriptor did not fit here */
 		log_warnx("out of descriptors: a tunnel was dropped");
-		relay_closed(ml.ml_server, 0, 0, 0);
+		relay_closed(ml.ml_server, 0, ANS_NONE, 0, 0);
 		if ((client = conn_find(ml.ml_client)) != NULL &&
 		    client->c_state == CS_WAITING)
 			conn_answer(client, ANS_NO_DESTINATION);
@@ -686,7 +694,7 @@ relay_on_link(struct msg *m)
 		if (conn_find(ml.ml_server) != NULL ||
 		    (server = calloc(1, sizeof(*server))) == NULL) {
 			close(m->m_fd);
-			relay_closed(ml.ml_server, 0, 0, 0);
+			relay_closed(ml.ml_server, 0, ANS_NONE, 0, 0);
 			return;
 		}
 		server->c_id = ml.ml_server;
@@ -802,6 +810,22 @@ relay_on_shutdown(void)
 	relay_maybe_exit();
 }
 
+/* rapictl kill: a tunnel (by its client's id), an agent, anything. */
+static void
+relay_on_kill(uint32_t id)
+{
+	struct conn	*c;
+
+	if (tunnel_kill(id) == 0)
+		return;
+	if ((c = conn_find(id)) == NULL)
+		return;
+	if (c->c_state == CS_AGENT)
+		agent_close(c, WS_CLOSE_GOING_AWAY, "killed by rapictl");
+	else
+		conn_free(c, 1);
+}
+
 static void
 relay_dispatch_parent(struct msg *m)
 {
@@ -862,6 +886,17 @@ relay_dispatch_parent(struct msg *m)
 		break;
 	case RD_MSG_SHUTDOWN:
 		relay_on_shutdown();
+		break;
+	case RD_MSG_STATS:
+		if (m->m_hdr.mh_len != 0)
+			fatalx("bad stats message");
+		tunnel_stats(m->m_hdr.mh_peerid);
+		relay_send(RD_MSG_STATS_END, m->m_hdr.mh_peerid, -1, NULL, 0);
+		break;
+	case RD_MSG_KILL:
+		if (m->m_hdr.mh_len != 0)
+			fatalx("bad kill message");
+		relay_on_kill(m->m_hdr.mh_peerid);
 		break;
 	default:
 		fatalx("unknown message %u from parent", m->m_hdr.mh_type);

@@ -46,6 +46,7 @@
 #define RD_USER			"_remotedapi"
 #define RD_CHROOT		"/var/empty"
 #define RD_KEYS_FILE		"/etc/remotedapid/keys"
+#define RD_CONTROL_SOCKET	"/var/run/remotedapid.sock"
 
 #define RD_PATH_MAX		8192	/* a route path: fits a request line */
 #define RD_NAME_MAX		64	/* a key's name */
@@ -107,11 +108,16 @@ struct rd_config {
 	char			 c_user[64];
 	char			 c_chroot[PATH_MAX];
 	char			 c_keys[PATH_MAX];
+	char			 c_ctlpath[PATH_MAX];
+	char			 c_ctlgroup[64];
 	int			 c_max_conns;
 	int			 c_max_hs;
 	int			 c_max_hs_addr;
 	struct rd_limits	 c_lm;
 };
+
+#define KEYS_SECRET_LEN		64	/* hex digits of a generated secret */
+#define KEYS_GRACE		3600	/* rotate: the old secret's default */
 
 /* One line of the key file. */
 enum key_role {
@@ -129,6 +135,24 @@ struct rd_key {
 	char			 k_patterns[RD_PATTERNS_MAX][RD_PATTERN_MAX];
 };
 TAILQ_HEAD(rd_keys, rd_key);
+
+enum keys_op {
+	KEYS_ADD,
+	KEYS_ROTATE,
+	KEYS_REVOKE
+};
+
+/* One edit of the key file, and what it gives back. */
+struct keys_edit {
+	enum keys_op	 ke_op;
+	enum key_role	 ke_role;
+	char		 ke_name[RD_NAME_MAX];
+	int		 ke_npatterns;
+	char		 ke_patterns[RD_PATTERNS_MAX][RD_PATTERN_MAX];
+	time_t		 ke_grace;		/* rotate: seconds */
+	char		 ke_secret[KEYS_SECRET_LEN + 1];	/* out */
+	time_t		 ke_expires;		/* out: the old secret's end */
+};
 
 /*
  * Messages between the parent and its relay children.  Bump MSG_VERSION
@@ -148,6 +172,8 @@ enum rd_msg_type {
 	RD_MSG_GIVE,		/* peerid: send that connection's fd back */
 	RD_MSG_DROP,		/* struct msg_answer: close a waiting one */
 	RD_MSG_SHUTDOWN,	/* finish the tunnels, then exit */
+	RD_MSG_STATS,		/* peerid: a serial; list the tunnels */
+	RD_MSG_KILL,		/* peerid: close that tunnel or agent */
 
 	/* child -> parent */
 	RD_MSG_LOG,		/* struct msg_log */
@@ -157,6 +183,9 @@ enum rd_msg_type {
 	RD_MSG_GIVEN,		/* peerid + fd: the connection asked for */
 	RD_MSG_CLOSED,		/* struct msg_closed: a connection ended */
 	RD_MSG_READY,		/* the child is sandboxed and listening */
+	RD_MSG_TSTAT,		/* struct msg_tstat: one live tunnel */
+	RD_MSG_STATS_END,	/* peerid: the serial; the list is complete */
+	RD_MSG_AUTHFAIL,	/* struct msg_authfail: a key was refused */
 
 	RD_MSG_MAX
 };
@@ -230,8 +259,174 @@ struct msg_dial {
 struct msg_closed {
 	uint32_t	 mc_id;
 	uint32_t	 mc_peer;		/* the other end of a tunnel, or 0 */
+	uint32_t	 mc_answer;		/* what it was answered, or 0 */
 	uint64_t	 mc_bytes_in;		/* from this connection */
 	uint64_t	 mc_bytes_out;		/* to this connection */
+};
+
+struct msg_tstat {
+	uint32_t	 mt_id;			/* the client's connection */
+	int64_t		 mt_idle;		/* seconds */
+	uint64_t	 mt_up;
+	uint64_t	 mt_down;
+};
+
+struct msg_authfail {
+	char		 ma_addr[WR_IPADDR_MAX];	/* the client's */
+	char		 ma_path[RD_PATH_MAX];
+};
+
+/*
+ * The control socket: rapictl sends one struct ctl_request, the parent
+ * answers with messages of the types below, ending with CTL_OK, CTL_END
+ * or CTL_ERROR (monitor: CTL_EVENTs until rapictl goes).  Bump
+ * CTL_VERSION whenever any of this changes: the parent refuses a
+ * rapictl of another version, and says so.
+ */
+#define CTL_VERSION		1
+#define CTL_CLIENTS_MAX		64	/* control connections at once */
+#define CTL_TEXT_MAX		1024
+
+enum ctl_type {
+	CTL_REQUEST = 256,	/* struct ctl_request */
+	CTL_STATUS,		/* struct ctl_status */
+	CTL_CHILD,		/* struct ctl_child */
+	CTL_ROUTE,		/* struct ctl_route */
+	CTL_TUNNEL,		/* struct ctl_tunnel */
+	CTL_KEY,		/* struct ctl_key */
+	CTL_SECRET,		/* struct ctl_secret */
+	CTL_EVENT,		/* struct ctl_event */
+	CTL_OK,			/* struct ctl_text: done, and what was done */
+	CTL_ERROR,		/* struct ctl_text: why not */
+	CTL_END			/* a listing is complete */
+};
+
+enum ctl_cmd {
+	CTL_SHOW_STATUS = 1,
+	CTL_SHOW_ROUTES,
+	CTL_SHOW_TUNNELS,
+	CTL_SHOW_KEYS,
+	CTL_KEY_ADD,
+	CTL_KEY_ROTATE,
+	CTL_KEY_REVOKE,
+	CTL_KILL_TUNNEL,
+	CTL_KILL_ROUTE,
+	CTL_RELOAD,
+	CTL_LOG_VERBOSE,
+	CTL_LOG_BRIEF,
+	CTL_MONITOR
+};
+
+struct ctl_request {
+	uint32_t	 cr_version;	/* first: checked before the size */
+	uint32_t	 cr_cmd;
+	uint32_t	 cr_role;	/* enum key_role */
+	uint32_t	 cr_kill;	/* revoke ... kill */
+	int64_t		 cr_grace;	/* rotate: seconds, -1: default */
+	uint32_t	 cr_id;		/* kill tunnel */
+	uint32_t	 cr_npatterns;
+	char		 cr_name[RD_NAME_MAX];
+	char		 cr_path[RD_PATH_MAX];
+	char		 cr_patterns[RD_PATTERNS_MAX][RD_PATTERN_MAX];
+};
+
+struct ctl_counters {
+	uint64_t	 cc_accepted;
+	uint64_t	 cc_refused_full;	/* max connections */
+	uint64_t	 cc_refused_caps;	/* max handshakes [per address] */
+	uint64_t	 cc_answers[ANS_MAX];	/* requests answered, by answer */
+	uint64_t	 cc_authfail;
+	uint64_t	 cc_tunnels_opened;
+	uint64_t	 cc_tunnels_closed;
+	uint64_t	 cc_bytes_up;		/* client to server */
+	uint64_t	 cc_bytes_down;
+};
+
+struct ctl_status {
+	uint32_t	 cs_version;
+	int32_t		 cs_pid;
+	int64_t		 cs_started;		/* Unix time */
+	int64_t		 cs_now;
+	int32_t		 cs_nchildren;
+	int32_t		 cs_conns;
+	int32_t		 cs_handshakes;
+	int32_t		 cs_routes;
+	int32_t		 cs_waiting;
+	int32_t		 cs_tunnels;
+	int32_t		 cs_verbose;
+	struct ctl_counters cs_counters;	/* live tunnels' bytes too */
+	char		 cs_release[32];
+};
+
+struct ctl_child {
+	int32_t		 cc_slot;
+	int32_t		 cc_pid;		/* 0: not running */
+	int32_t		 cc_conns;
+	int32_t		 cc_tunnels;
+	int32_t		 cc_restarts;
+};
+
+struct ctl_route {
+	char		 cr_path[RD_PATH_MAX];
+	char		 cr_addr[WR_IPADDR_MAX];
+	char		 cr_key[RD_NAME_MAX];
+	int64_t		 cr_since;
+	int32_t		 cr_tunnels;
+	int32_t		 cr_waiting;
+	int32_t		 cr_child;
+};
+
+struct ctl_tunnel {
+	uint32_t	 ct_id;
+	int32_t		 ct_child;
+	int64_t		 ct_started;
+	int64_t		 ct_idle;		/* seconds, -1: unknown */
+	uint64_t	 ct_up;
+	uint64_t	 ct_down;
+	char		 ct_client[WR_IPADDR_MAX];
+	char		 ct_server[WR_IPADDR_MAX];
+	char		 ct_ckey[RD_NAME_MAX];
+	char		 ct_skey[RD_NAME_MAX];
+	char		 ct_path[RD_PATH_MAX];
+};
+
+struct ctl_key {
+	char		 ck_name[RD_NAME_MAX];
+	int32_t		 ck_role;
+	int32_t		 ck_npatterns;
+	int64_t		 ck_expires;		/* 0: live */
+	int64_t		 ck_lastused;		/* 0: not since start */
+	char		 ck_patterns[RD_PATTERNS_MAX][RD_PATTERN_MAX];
+};
+
+struct ctl_secret {
+	char		 cs_name[RD_NAME_MAX];
+	char		 cs_secret[KEYS_SECRET_LEN + 1];
+	int64_t		 cs_old_expires;	/* rotate: the old secret's end */
+};
+
+enum ctl_event_kind {
+	CTL_EV_ROUTE_UP = 1,
+	CTL_EV_ROUTE_DOWN,
+	CTL_EV_TUNNEL_OPEN,
+	CTL_EV_TUNNEL_CLOSE,
+	CTL_EV_AUTHFAIL
+};
+
+struct ctl_event {
+	int32_t		 ce_kind;
+	int64_t		 ce_time;
+	uint32_t	 ce_id;
+	uint64_t	 ce_up;
+	uint64_t	 ce_down;
+	char		 ce_addr[WR_IPADDR_MAX];	/* client or agent */
+	char		 ce_addr2[WR_IPADDR_MAX];	/* server */
+	char		 ce_key[RD_NAME_MAX];
+	char		 ce_path[RD_PATH_MAX];
+};
+
+struct ctl_text {
+	char		 ct_text[CTL_TEXT_MAX];
 };
 
 /*
@@ -286,6 +481,7 @@ struct conn {
 	int			 c_eof;		/* the peer sent its FIN */
 	size_t			 c_drained;	/* CS_LINGER: bytes read */
 	int			 c_told;	/* the parent knows it ended */
+	enum http_answer	 c_answer;	/* what it was answered */
 	struct agent		*c_agent;
 };
 RB_HEAD(conntree, conn);
@@ -306,8 +502,151 @@ struct relay_env {
 
 extern struct relay_env	*rl;
 
+/*
+ * The parent's state: its children, connections, routes, waiting
+ * clients and tunnels (parent.c), read by control.c.
+ */
+struct child {
+	int			 ch_slot;
+	pid_t			 ch_pid;		/* 0: not running */
+	int			 ch_up;		/* its channel works */
+	struct msg_chan		 ch_chan;
+	struct event		 ch_ev;
+	short			 ch_evflags;
+	int			 ch_conns;
+	int			 ch_restarts;
+	int			 ch_backoff;	/* seconds before restart */
+	int			 ch_young;	/* deaths in a row, young */
+	time_t			 ch_started;
+	struct event		 ch_restart;
+};
+
+enum pconn_state {
+	PC_HANDSHAKE,		/* accepted, head not read yet */
+	PC_OPEN,		/* answered, or anything settled */
+	PC_WAITING,		/* a client waiting for its server */
+	PC_AGENT,		/* an agent holding a route */
+	PC_MOVING		/* a dial-back on its way to another child */
+};
+
+struct waiting;
+struct route;
+struct ptunnel;
+
+struct hsaddr {
+	RB_ENTRY(hsaddr)	 ha_entry;
+	int			 ha_family;
+	uint8_t			 ha_addr[16];
+	int			 ha_count;
+};
+
+struct pconn {
+	RB_ENTRY(pconn)		 pc_entry;
+	uint32_t		 pc_id;
+	struct child		*pc_child;
+	enum pconn_state	 pc_state;
+	struct hsaddr		*pc_hsaddr;	/* while handshaking */
+	struct route		*pc_route;	/* PC_AGENT */
+	struct waiting		*pc_wait;	/* PC_WAITING */
+	struct msg_link		 pc_link;	/* PC_MOVING: the link to make */
+	struct child		*pc_dest;	/* PC_MOVING: where to */
+	struct ptunnel		*pc_tunnel;	/* a tunnel's client */
+	char			 pc_key[RD_NAME_MAX];	/* the key it used */
+	char			 pc_addr[WR_IPADDR_MAX];	/* the client's */
+};
+
+struct waiting {
+	RB_ENTRY(waiting)	 w_entry;
+	char			 w_id[WR_ID_MAX + 1];
+	struct route		*w_route;
+	struct pconn		*w_client;
+};
+RB_HEAD(waittree, waiting);
+
+struct route {
+	RB_ENTRY(route)		 r_entry;
+	char			*r_path;
+	struct pconn		*r_agent;
+	char			 r_key[RD_NAME_MAX];
+	char			 r_addr[WR_IPADDR_MAX];
+	time_t			 r_since;
+	struct waittree		 r_waits;
+	int			 r_nwaits;
+};
+
+/* A linked pair, as the parent knows it (bytes: ask its child). */
+struct ptunnel {
+	RB_ENTRY(ptunnel)	 pt_entry;
+	uint32_t		 pt_id;		/* the client's connection */
+	uint32_t		 pt_server;
+	struct child		*pt_child;
+	time_t			 pt_started;
+	char			*pt_path;
+	char			 pt_client[WR_IPADDR_MAX];
+	char			 pt_saddr[WR_IPADDR_MAX];
+	char			 pt_ckey[RD_NAME_MAX];
+	char			 pt_skey[RD_NAME_MAX];
+};
+
+/* When a key was last used, for `rapictl show keys'. */
+struct keyuse {
+	RB_ENTRY(keyuse)	 ku_entry;
+	char			 ku_name[RD_NAME_MAX];
+	time_t			 ku_last;
+};
+
+RB_HEAD(pconntree, pconn);
+RB_HEAD(ptunneltree, ptunnel);
+RB_HEAD(keyusetree, keyuse);
+RB_HEAD(routetree, route);
+RB_HEAD(hstree, hsaddr);
+
+RB_PROTOTYPE(pconntree, pconn, pc_entry, pconn_cmp);
+RB_PROTOTYPE(routetree, route, r_entry, route_cmp);
+RB_PROTOTYPE(waittree, waiting, w_entry, waiting_cmp);
+RB_PROTOTYPE(hstree, hsaddr, ha_entry, hsaddr_cmp);
+RB_PROTOTYPE(ptunneltree, ptunnel, pt_entry, ptunnel_cmp);
+RB_PROTOTYPE(keyusetree, keyuse, ku_entry, keyuse_cmp);
+
+/* Everything the parent knows. */
+struct parent_env {
+	struct rd_config	*conf;
+	char			*keytext;	/* the key file, for children */
+	size_t			 keylen;
+	const char		*self;
+	int			 debug;
+	int			 verbose;
+	int			 privdrop;
+	uid_t			 uid;
+	gid_t			 gid;
+	struct child		 children[RD_PREFORK_MAX];
+	int			 nchildren;
+	struct pconntree	 conns;
+	struct routetree	 routes;
+	struct hstree		 hsaddrs;
+	struct ptunneltree	 tunnels;
+	struct keyusetree	 keyuses;
+	struct ctl_counters	 counters;
+	time_t			 started;
+	int			 ctlfd;
+	struct event		 ctlev;
+	int			 nconns;
+	int			 nhandshakes;
+	uint32_t		 nextid;
+	int			 stopping;
+	int			 paused;
+	int			 paused_full;	/* at max connections */
+	struct event		 ev_pause;
+	struct event		 ev_stop;
+	struct event		 ev_sigterm, ev_sigint, ev_sighup, ev_sigchld;
+	struct event		 ev_sigpipe;
+};
+
+extern struct parent_env	*pe;
+
 /* parse.y */
 struct rd_config *parse_config(const char *, int);
+const char	*parse_errors(void);
 int		 cmdline_symset(char *);
 void		 config_free(struct rd_config *);
 
@@ -321,6 +660,8 @@ int		 keys_live(const struct rd_key *, time_t);
 const struct rd_key *keys_match(const struct rd_keys *, const char *,
 		    const char *, time_t);
 const char	*keys_role_name(enum key_role);
+int		 keys_edit(const char *, struct keys_edit *, int, char *,
+		    size_t);
 
 /* util.c */
 int		 netaddr_parse(const char *, struct rd_netaddr *);
@@ -334,11 +675,27 @@ void		 event_log(int, const char *);
 /* parent.c */
 void		 parent_init(struct rd_config *, const char *, int, int);
 __dead void	 parent(void);
+void		 parent_send(struct child *, uint32_t, uint32_t, int,
+		    const void *, size_t);
+int		 parent_reload(char *, size_t);
+int		 parent_keys_changed(char *, size_t);
+void		 parent_set_verbose(int);
+time_t		 parent_key_lastused(const char *);
+struct pconn	*pconn_find(uint32_t);
+struct route	*route_find(const char *);
+
+/* control.c */
+int		 control_init(const struct rd_config *, gid_t);
+void		 control_start(int);
+void		 control_close(const struct rd_config *);
+void		 control_event(struct ctl_event *);
+int		 control_child_stats(struct child *, struct msg *);
 
 /* relay.c */
 __dead void	 relay(int, int, int);
 void		 relay_send(uint32_t, uint32_t, int, const void *, size_t);
-void		 relay_closed(uint32_t, uint32_t, uint64_t, uint64_t);
+void		 relay_closed(uint32_t, uint32_t, enum http_answer, uint64_t,
+		    uint64_t);
 void		 relay_maybe_exit(void);
 struct conn	*conn_find(uint32_t);
 void		 conn_free(struct conn *, int);
@@ -360,6 +717,8 @@ void		 agent_free(struct conn *);
 void		 tunnel_link(struct conn *, struct conn *, int, const char *);
 int		 tunnel_count(void);
 void		 tunnel_close_all(const char *);
+void		 tunnel_stats(uint32_t);
+int		 tunnel_kill(uint32_t);
 
 /* sandbox.c */
 void		 sandbox_drop(const char *, uid_t, gid_t);

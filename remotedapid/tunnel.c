@@ -342,9 +342,9 @@ tunnel_free(struct tunnel *t, const char *why)
 	    "%.1f s, %s", vpath, t->t_addr[0], t->t_addr[1],
 	    (unsigned long long)t->t_dir[0].d_bytes,
 	    (unsigned long long)t->t_dir[1].d_bytes, secs, why);
-	relay_closed(t->t_id[0], t->t_id[1], t->t_dir[0].d_bytes,
+	relay_closed(t->t_id[0], t->t_id[1], ANS_NONE, t->t_dir[0].d_bytes,
 	    t->t_dir[1].d_bytes);
-	relay_closed(t->t_id[1], t->t_id[0], t->t_dir[1].d_bytes,
+	relay_closed(t->t_id[1], t->t_id[0], ANS_NONE, t->t_dir[1].d_bytes,
 	    t->t_dir[0].d_bytes);
 	for (i = 0; i < 2; i++) {
 		if (t->t_evflags[i] != 0)
@@ -461,6 +461,39 @@ tunnel_link(struct conn *client, struct conn *server, int server_timeout,
 	tv.tv_sec = t->t_timeout;
 	evtimer_add(&t->t_timer, &tv);
 	tunnel_event(-1, 0, t);
+}
+
+/* Every live tunnel's numbers, for rapictl, tagged with its serial. */
+void
+tunnel_stats(uint32_t serial)
+{
+	struct tunnel		*t;
+	struct msg_tstat	 mt;
+	time_t			 now = tunnel_now();
+
+	LIST_FOREACH(t, &tunnels, t_entry) {
+		memset(&mt, 0, sizeof(mt));
+		mt.mt_id = t->t_id[0];
+		mt.mt_idle = now - t->t_last;
+		mt.mt_up = t->t_dir[0].d_bytes;
+		mt.mt_down = t->t_dir[1].d_bytes;
+		relay_send(RD_MSG_TSTAT, serial, -1, &mt, sizeof(mt));
+	}
+}
+
+/* rapictl kill tunnel: -1 if this child has no such tunnel. */
+int
+tunnel_kill(uint32_t id)
+{
+	struct tunnel	*t;
+
+	LIST_FOREACH(t, &tunnels, t_entry) {
+		if (t->t_id[0] == id) {
+			tunnel_free(t, "killed by rapictl");
+			return 0;
+		}
+	}
+	return -1;
 }
 
 /* Shutdown's last word: whatever still runs is cut. */
