@@ -10,7 +10,7 @@ DEBPKGS=	build-essential pkg-config clang libclang-rt-14-dev byacc \
 		libbsd-dev libmd-dev libtls-dev libevent-dev libseccomp-dev \
 		kyua atf-sh libatf-dev mandoc openssl curl ca-certificates \
 		python3 valgrind strace systemd slowhttptest wrk iperf3 \
-		nftables nginx-light haproxy
+		nftables nginx-light haproxy openssh-client openssh-server
 
 BUILDTARGETS=	all check fuzz fuzz-check lint demo bench soak install uninstall
 

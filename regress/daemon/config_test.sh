@@ -24,6 +24,7 @@ ct_base()
 	user "nobody"
 	chroot "$PWD/empty"
 	keys "$PWD/keys"
+	control socket "$PWD/rd.sock"
 	EOF
 }
 

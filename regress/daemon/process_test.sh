@@ -542,7 +542,9 @@ runs_without_root_body()
 	echo "$dir" >nobody.dir
 	chmod 755 "$dir"
 	cp keys "$dir/keys"
-	sed "s|^keys .*|keys \"$dir/keys\"|" rd.conf >"$dir/rd.conf"
+	sed -e "s|^keys .*|keys \"$dir/keys\"|" \
+	    -e "s|^control socket .*|control socket \"$dir/rd.sock\"|" \
+	    rd.conf >"$dir/rd.conf"
 	chown nobody "$dir/keys" "$dir/rd.conf"
 	chmod 600 "$dir/keys"
 	rd_start rd setpriv --reuid=nobody --regid=nogroup --clear-groups \

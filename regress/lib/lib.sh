@@ -210,6 +210,7 @@ rd_conf()
 	user "nobody"
 	chroot "$PWD/empty"
 	keys "$PWD/keys"
+	control socket "$PWD/rd.sock"
 	timeout handshake 3
 	timeout idle 5
 	timeout shutdown 3
