@@ -41,7 +41,7 @@ agent_update(struct conn *c)
 	short	 flags = EV_READ;
 
 	if (c->c_out.b_off < c->c_out.b_len)
-		flags |= EV_WRITE;
+		flags |= c->c_wantio ? c->c_wantio : EV_WRITE;
 	if (flags != c->c_evflags)
 		conn_events(c, flags, agent_io);
 }
@@ -149,16 +149,17 @@ agent_io(int fd, short event, void *arg)
 	uint8_t		 buf[16384];
 	ssize_t		 n;
 
-	if (event & EV_WRITE) {
-		if (conn_write(c, NULL, 0, 0) == -1) {
-			conn_free(c, 1);
-			return;
-		}
+	(void)fd;
+	(void)event;
+	/* TLS may read to write and write to read: try both each time */
+	if (conn_write(c, NULL, 0, 0) == -1) {
+		conn_free(c, 1);
+		return;
 	}
-	if (event & EV_READ) {
-		n = read(fd, buf, sizeof(buf));
-		if (n == -1 && (errno == EAGAIN || errno == EINTR))
-			goto out;
+	for (;;) {
+		n = conn_read(c, buf, sizeof(buf));
+		if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT)
+			break;
 		if (n <= 0) {
 			log_info("agent %s on %s: connection %s", c->c_addr,
 			    c->c_path, n == 0 ? "closed" : "lost");
@@ -167,8 +168,9 @@ agent_io(int fd, short event, void *arg)
 		}
 		if (agent_frames(c, buf, n) == -1)
 			return;
+		if (c->c_tls == NULL && (size_t)n < sizeof(buf))
+			break;
 	}
- out:
 	agent_update(c);
 }
 
@@ -196,6 +198,13 @@ agent_start(struct conn *c)
 	strnvis(vpath, c->c_path, sizeof(vpath), VIS_SAFE | VIS_OCTAL);
 	log_info("route %s registered by %s with key %s", vpath, c->c_addr,
 	    c->c_key);
+	/* frames that came through TLS with the head */
+	if (c->c_early.b_len > c->c_early.b_off) {
+		if (agent_frames(c, c->c_early.b_data + c->c_early.b_off,
+		    c->c_early.b_len - c->c_early.b_off) == -1)
+			return;
+		buf_free(&c->c_early);
+	}
 	agent_update(c);
 }
 

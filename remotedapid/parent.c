@@ -356,11 +356,48 @@ parent_send(struct child *ch, uint32_t type, uint32_t peerid, int fd,
 	parent_child_update(ch);
 }
 
+/* Every listener's TLS keypair (none for a plain one), by index. */
+static void
+parent_send_tls(struct child *ch)
+{
+	struct rd_listen	*l;
+	struct msg_tls		 mt;
+	uint32_t		 n = 0;
+	uint8_t			*buf;
+	size_t			 len;
+
+	TAILQ_FOREACH(l, &pe->conf->c_listens, l_entry)
+		l->l_index = n++;
+	parent_send(ch, RD_MSG_LISTENERS, 0, -1, &n, sizeof(n));
+	TAILQ_FOREACH(l, &pe->conf->c_listens, l_entry) {
+		memset(&mt, 0, sizeof(mt));
+		mt.mt_listener = l->l_index;
+		mt.mt_certlen = l->l_tls ? l->l_certlen : 0;
+		mt.mt_keylen = l->l_tls ? l->l_keylen : 0;
+		len = sizeof(mt) + mt.mt_certlen + mt.mt_keylen;
+		if ((buf = malloc(len)) == NULL) {
+			log_warn("tls to relay %d", ch->ch_slot);
+			continue;
+		}
+		memcpy(buf, &mt, sizeof(mt));
+		if (l->l_tls) {
+			memcpy(buf + sizeof(mt), l->l_cert, mt.mt_certlen);
+			memcpy(buf + sizeof(mt) + mt.mt_certlen, l->l_key,
+			    mt.mt_keylen);
+		}
+		if (msg_compose_large(&ch->ch_chan, RD_MSG_TLS, 0, buf,
+		    len) == -1)
+			log_warn("tls to relay %d", ch->ch_slot);
+		freezero(buf, len);
+	}
+}
+
 static void
 parent_send_config(struct child *ch)
 {
 	if (!ch->ch_up)
 		return;
+	parent_send_tls(ch);
 	parent_send(ch, RD_MSG_LIMITS, 0, -1, &pe->conf->c_lm,
 	    sizeof(pe->conf->c_lm));
 	if (msg_compose_large(&ch->ch_chan, RD_MSG_KEYS, 0, pe->keytext,
@@ -472,6 +509,7 @@ parent_accept(int fd, short event, void *arg)
 		mc.mc_accepted_sec = now.tv_sec;
 		mc.mc_accepted_nsec = now.tv_nsec;
 		mc.mc_trusted = trusted;
+		mc.mc_listener = l->l_index;
 		memcpy(&mc.mc_peer, &ss, sslen);
 		mc.mc_peerlen = sslen;
 		parent_send(ch, RD_MSG_CONN, pc->pc_id, s, &mc, sizeof(mc));

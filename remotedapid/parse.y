@@ -56,6 +56,10 @@ struct sym {
 static TAILQ_HEAD(, sym)	 symhead = TAILQ_HEAD_INITIALIZER(symhead);
 
 static struct rd_config	*conf;
+/* the tls part of the listen statement being read */
+static int		 tls_pending;
+static char		 tls_cert[PATH_MAX];
+static char		 tls_key[PATH_MAX];
 static char		 errbuf[CTL_TEXT_MAX];	/* the last parse's errors */
 static int		 conf_listens;
 
@@ -87,7 +91,7 @@ typedef struct {
 %}
 
 %token	ADDRESS CHROOT CONNECTIONS CONTROL GROUP HANDSHAKE HANDSHAKES IDLE
-%token	INTERVAL KEYS SOCKET
+%token	INTERVAL KEYS SOCKET TLS CERTIFICATE KEY
 %token	LISTEN MAX MESSAGE ON PER PING PORT PREFORK PROXY SHUTDOWN TIMEOUT
 %token	TRUSTED USER ERROR
 %token	<v.string>	STRING
@@ -149,6 +153,39 @@ port		: /* empty */		{ $$ = RD_DEFAULT_PORT; }
 		}
 		;
 
+tls		: /* empty */
+		| TLS			{ tls_pending = 1; }
+		| TLS '{' optnl tlsopts '}'	{ tls_pending = 1; }
+		;
+
+tlsopts		: tlsopts tlsopt optnl
+		| tlsopt optnl
+		;
+
+tlsopt		: CERTIFICATE STRING	{
+			if (strlcpy(tls_cert, $2, sizeof(tls_cert)) >=
+			    sizeof(tls_cert)) {
+				yyerror("certificate path too long");
+				free($2);
+				YYERROR;
+			}
+			free($2);
+		}
+		| KEY STRING		{
+			if (strlcpy(tls_key, $2, sizeof(tls_key)) >=
+			    sizeof(tls_key)) {
+				yyerror("key path too long");
+				free($2);
+				YYERROR;
+			}
+			free($2);
+		}
+		;
+
+optnl		: optnl '\n'
+		| /* empty */
+		;
+
 ctlgroup	: /* empty */		{ $$ = NULL; }
 		| GROUP STRING		{ $$ = $2; }
 		;
@@ -175,6 +212,9 @@ duration	: NUMBER		{
 		;
 
 main		: LISTEN ON STRING port	{
+			tls_pending = 0;
+			tls_cert[0] = tls_key[0] = '\0';
+		} tls			{
 			if (add_listen($3, $4, 0) == -1) {
 				free($3);
 				YYERROR;
@@ -331,6 +371,7 @@ lookup(const char *s)
 	/* sorted, for bsearch */
 	static const struct keywords keywords[] = {
 		{ "address",		ADDRESS },
+		{ "certificate",	CERTIFICATE },
 		{ "chroot",		CHROOT },
 		{ "connections",	CONNECTIONS },
 		{ "control",		CONTROL },
@@ -339,6 +380,7 @@ lookup(const char *s)
 		{ "handshakes",		HANDSHAKES },
 		{ "idle",		IDLE },
 		{ "interval",		INTERVAL },
+		{ "key",		KEY },
 		{ "keys",		KEYS },
 		{ "listen",		LISTEN },
 		{ "max",		MAX },
@@ -352,6 +394,7 @@ lookup(const char *s)
 		{ "shutdown",		SHUTDOWN },
 		{ "socket",		SOCKET },
 		{ "timeout",		TIMEOUT },
+		{ "tls",		TLS },
 		{ "trusted",		TRUSTED },
 		{ "user",		USER },
 	};
@@ -708,6 +751,21 @@ add_listen(const char *host, int port, int optional)
 		l->l_sslen = ai->ai_addrlen;
 		l->l_fd = -1;
 		l->l_optional = optional;
+		if (tls_pending) {
+			l->l_tls = 1;
+			if (tls_cert[0] != '\0')
+				strlcpy(l->l_certfile, tls_cert,
+				    sizeof(l->l_certfile));
+			else
+				snprintf(l->l_certfile, sizeof(l->l_certfile),
+				    "/etc/ssl/%s.crt", host);
+			if (tls_key[0] != '\0')
+				strlcpy(l->l_keyfile, tls_key,
+				    sizeof(l->l_keyfile));
+			else
+				snprintf(l->l_keyfile, sizeof(l->l_keyfile),
+				    "/etc/ssl/private/%s.key", host);
+		}
 		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, addr,
 		    sizeof(addr), NULL, 0, NI_NUMERICHOST) != 0)
 			strlcpy(addr, host, sizeof(addr));
@@ -753,6 +811,7 @@ config_free(struct rd_config *c)
 		return;
 	while ((l = TAILQ_FIRST(&c->c_listens)) != NULL) {
 		TAILQ_REMOVE(&c->c_listens, l, l_entry);
+		cert_free(l);
 		free(l);
 	}
 	free(c);
@@ -791,6 +850,7 @@ parse_config(const char *filename, int verbose)
 	}
 	parsebuf = NULL;
 	pushback_n = 0;
+	tls_pending = 0;
 	yyparse();
 	fclose(file.f);
 
@@ -813,6 +873,8 @@ parse_config(const char *filename, int verbose)
 		    conf->c_lm.lm_to_max);
 		file.errors++;
 	}
+	if (file.errors == 0 && cert_load(conf) == -1)
+		file.errors++;
 	if (file.errors == 0 && conf_listens == 0) {
 		/* as the original: loopback only */
 		if (add_listen("127.0.0.1", RD_DEFAULT_PORT, 1) == -1 ||

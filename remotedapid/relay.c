@@ -200,6 +200,8 @@ conn_free(struct conn *c, int tell)
 {
 	conn_events(c, 0, NULL);
 	evtimer_del(&c->c_timer);
+	if (c->c_tls != NULL)
+		tls_free(c->c_tls);
 	if (c->c_fd != -1)
 		close(c->c_fd);
 	if (tell && !c->c_told)
@@ -225,9 +227,46 @@ conn_detach(struct conn *c)
 	c->c_fd = -1;
 }
 
+/* A connection's input: bytes, 0 at the end, -1, or a TLS_WANT. */
+ssize_t
+conn_read(struct conn *c, void *buf, size_t len)
+{
+	ssize_t	 n;
+
+	if (c->c_tls != NULL)
+		return tls_read(c->c_tls, buf, len);
+	n = read(c->c_fd, buf, len);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return TLS_WANT_POLLIN;
+	return n;
+}
+
+static ssize_t
+conn_send(struct conn *c, const void *buf, size_t len)
+{
+	ssize_t	 n;
+
+	if (c->c_tls != NULL)
+		return tls_write(c->c_tls, buf, len);
+	n = write(c->c_fd, buf, len);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return TLS_WANT_POLLOUT;
+	return n;
+}
+
+/* The event a TLS_WANT asks for. */
+short
+conn_want(ssize_t n)
+{
+	return n == TLS_WANT_POLLIN ? EV_READ : EV_WRITE;
+}
+
 /*
  * Write what is queued; returns -1 when the peer is gone.  At most max
- * bytes may stay queued (the rest is refused with -1).
+ * bytes may stay queued (the rest is refused with -1).  c_wantio says
+ * what a blocked write waits for.
  */
 int
 conn_write(struct conn *c, const void *data, size_t len, size_t max)
@@ -237,15 +276,15 @@ conn_write(struct conn *c, const void *data, size_t len, size_t max)
 
 	if (len > 0 && buf_append(b, data, len, max) == -1)
 		return -1;
+	c->c_wantio = 0;
 	while (b->b_off < b->b_len) {
-		n = write(c->c_fd, b->b_data + b->b_off, b->b_len - b->b_off);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			return -1;
+		n = conn_send(c, b->b_data + b->b_off, b->b_len - b->b_off);
+		if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
+			c->c_wantio = conn_want(n);
+			return 0;
 		}
+		if (n <= 0)
+			return -1;
 		b->b_off += n;
 	}
 	return 0;
@@ -271,26 +310,31 @@ conn_finish_io(int fd, short event, void *arg)
 	char		 sink[4096];
 	ssize_t		 n;
 
-	if (c->c_state == CS_FINISH && (event & EV_WRITE)) {
+	(void)event;
+	if (c->c_state == CS_FINISH) {
 		if (conn_write(c, NULL, 0, 0) == -1) {
 			conn_free(c, 1);
 			return;
 		}
-		if (c->c_out.b_off < c->c_out.b_len)
+		if (c->c_out.b_off < c->c_out.b_len) {
+			conn_events(c, c->c_wantio, conn_finish_io);
 			return;
+		}
+		if (c->c_tls != NULL)
+			tls_close(c->c_tls);
 		shutdown(fd, SHUT_WR);
 		c->c_state = CS_LINGER;
 		conn_events(c, EV_READ, conn_finish_io);
 		return;
 	}
-	if (c->c_state == CS_LINGER && (event & EV_READ)) {
-		n = read(fd, sink, sizeof(sink));
-		if (n == -1 && (errno == EAGAIN || errno == EINTR))
-			return;
-		c->c_drained += n > 0 ? n : 0;
-		if (n <= 0 || c->c_drained > CONN_LINGER_MAX)
-			conn_free(c, 1);
+	n = conn_read(c, sink, sizeof(sink));
+	if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
+		conn_events(c, conn_want(n), conn_finish_io);
+		return;
 	}
+	c->c_drained += n > 0 ? n : 0;
+	if (n <= 0 || c->c_drained > CONN_LINGER_MAX)
+		conn_free(c, 1);
 }
 
 /*
@@ -525,7 +569,8 @@ relay_request(struct conn *c)
 /*
  * Read the head by peeking, then consume exactly the bytes the parser
  * took: whatever follows the head stays in the socket, so it moves with
- * the descriptor and splice(2) carries it without a copy.
+ * the descriptor and splice(2) carries it without a copy.  Through TLS
+ * (after its handshake) what follows the head is kept in c_early.
  */
 static void
 relay_head_read(int fd, short event, void *arg)
@@ -535,17 +580,47 @@ relay_head_read(int fd, short event, void *arg)
 	enum http_result	 r;
 	ssize_t			 n;
 	size_t			 used;
+	int			 hs;
 
 	(void)event;
-	n = recv(fd, buf, sizeof(buf), MSG_PEEK);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+	if (c->c_tls != NULL && !c->c_tlsdone) {
+		if ((hs = tls_handshake(c->c_tls)) == TLS_WANT_POLLIN ||
+		    hs == TLS_WANT_POLLOUT) {
+			conn_events(c, conn_want(hs), relay_head_read);
+			return;
+		}
+		if (hs == -1) {
+			log_debug("%s: TLS handshake failed: %s", c->c_addr,
+			    tls_error(c->c_tls));
+			conn_free(c, 1);
+			return;
+		}
+		c->c_tlsdone = 1;
+		conn_events(c, EV_READ, relay_head_read);
+	}
+	if (c->c_tls != NULL)
+		n = conn_read(c, buf, sizeof(buf));
+	else if ((n = recv(fd, buf, sizeof(buf), MSG_PEEK)) == -1 &&
+	    (errno == EAGAIN || errno == EINTR))
 		return;
+	if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
+		conn_events(c, conn_want(n), relay_head_read);
+		return;
+	}
 	if (n <= 0) {
 		conn_free(c, 1);
 		return;
 	}
 	r = http_parse(c->c_http, buf, n, &used);
-	if (used > 0 && recv(fd, buf, used, 0) != (ssize_t)used) {
+	if (c->c_tls == NULL && used > 0 &&
+	    recv(fd, buf, used, 0) != (ssize_t)used) {
+		explicit_bzero(buf, n);
+		conn_free(c, 1);
+		return;
+	}
+	if (c->c_tls != NULL && r == HTTP_DONE && used < (size_t)n &&
+	    buf_append(&c->c_early, buf + used, n - used, RD_EARLY_MAX) ==
+	    -1) {
 		explicit_bzero(buf, n);
 		conn_free(c, 1);
 		return;
@@ -574,19 +649,24 @@ relay_waiting_read(int fd, short event, void *arg)
 {
 	struct conn	*c = arg;
 	struct rd_buf	*b = &c->c_early;
+	uint8_t		*p;
 	ssize_t		 n;
 
+	(void)fd;
 	(void)event;
-	if (b->b_data == NULL) {
-		if ((b->b_data = malloc(RD_EARLY_MAX)) == NULL) {
+	if (b->b_cap < RD_EARLY_MAX) {
+		if ((p = realloc(b->b_data, RD_EARLY_MAX)) == NULL) {
 			conn_events(c, 0, NULL);
 			return;
 		}
+		b->b_data = p;
 		b->b_cap = RD_EARLY_MAX;
 	}
-	n = read(fd, b->b_data + b->b_len, b->b_cap - b->b_len);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+	n = conn_read(c, b->b_data + b->b_len, b->b_cap - b->b_len);
+	if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
+		conn_events(c, conn_want(n), relay_waiting_read);
 		return;
+	}
 	if (n == -1) {
 		log_debug("client %s on %s went away while waiting",
 		    c->c_client, c->c_path);
@@ -630,6 +710,7 @@ relay_on_conn(struct msg *m)
 	}
 	c->c_id = mc.mc_id;
 	c->c_fd = m->m_fd;
+	c->c_listener = mc.mc_listener;
 	evtimer_set(&c->c_timer, relay_head_timeout, c);
 	c->c_trusted = mc.mc_trusted;
 	c->c_accepted.tv_sec = mc.mc_accepted_sec;
@@ -645,6 +726,15 @@ relay_on_conn(struct msg *m)
 		return;
 	}
 	setsockopt(c->c_fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	if (mc.mc_listener < rl->r_nlisteners &&
+	    rl->r_tls[mc.mc_listener] != NULL &&
+	    tls_accept_socket(rl->r_tls[mc.mc_listener], &c->c_tls,
+	    c->c_fd) == -1) {
+		log_warnx("%s: %s", c->c_addr,
+		    tls_error(rl->r_tls[mc.mc_listener]));
+		conn_free(c, 1);
+		return;
+	}
 	c->c_state = CS_HEAD;
 	/* the head's deadline counts from the accept */
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -722,6 +812,7 @@ static void
 relay_on_give(struct msg *m)
 {
 	struct conn	*c;
+	uint32_t	 id;
 	int		 fd;
 
 	if (m->m_hdr.mh_len != 0)
@@ -730,6 +821,18 @@ relay_on_give(struct msg *m)
 		return;
 	if (c->c_state != CS_ASKING)
 		fatalx("give of a connection that is not a dial-back");
+	if (c->c_tls != NULL) {
+		/* TLS stays here: a socketpair's end travels instead */
+		id = c->c_id;
+		if ((fd = tunnel_bridge(c)) == -1) {
+			log_warn("bridge");
+			conn_free(c, 1);
+			return;
+		}
+		conn_free(c, 0);
+		relay_send(RD_MSG_GIVEN, id, fd, NULL, 0);
+		return;
+	}
 	fd = c->c_fd;
 	conn_detach(c);
 	relay_send(RD_MSG_GIVEN, c->c_id, fd, NULL, 0);
@@ -769,6 +872,47 @@ relay_on_keys(const struct msg_xfer *mx)
 		fatalx("bad keys from parent: %s", err);
 	keys_free(&rl->r_keys);
 	TAILQ_CONCAT(&rl->r_keys, &keys, k_entry);
+}
+
+static void
+relay_on_listeners(struct msg *m)
+{
+	struct tls	**tls;
+	uint32_t	 n, i;
+
+	if (msg_get(m, &n, sizeof(n)) == -1 || n > RD_LISTENERS_MAX)
+		fatalx("bad listeners message");
+	if ((tls = calloc(n ? n : 1, sizeof(*tls))) == NULL)
+		fatal("listeners");
+	/* connections already accepted keep their own TLS sessions */
+	for (i = 0; i < rl->r_nlisteners; i++)
+		tls_free(rl->r_tls[i]);
+	free(rl->r_tls);
+	rl->r_tls = tls;
+	rl->r_nlisteners = n;
+}
+
+/* A listener's keypair: made into a libtls server, then wiped. */
+static void
+relay_on_tls(struct msg_xfer *mx)
+{
+	struct msg_tls	 mt;
+	char		 err[256];
+	const char	*cert, *key;
+
+	if (mx->mx_len < sizeof(mt))
+		fatalx("bad tls message");
+	memcpy(&mt, mx->mx_buf, sizeof(mt));
+	if (mt.mt_listener >= rl->r_nlisteners ||
+	    mx->mx_len != sizeof(mt) + (size_t)mt.mt_certlen + mt.mt_keylen)
+		fatalx("bad tls message");
+	if (mt.mt_certlen == 0)
+		return;
+	cert = (const char *)mx->mx_buf + sizeof(mt);
+	key = cert + mt.mt_certlen;
+	if ((rl->r_tls[mt.mt_listener] = cert_server(cert, mt.mt_certlen, key,
+	    mt.mt_keylen, err, sizeof(err))) == NULL)
+		log_warnx("listener %u: %s", mt.mt_listener, err);
 }
 
 static void
@@ -843,14 +987,20 @@ relay_dispatch_parent(struct msg *m)
 		if ((r = msg_xfer_feed(&rl->r_xfer, m)) == -1)
 			fatalx("bad transfer from parent");
 		if (r == 1) {
-			if (rl->r_xfer.mx_type != RD_MSG_KEYS)
+			if (rl->r_xfer.mx_type == RD_MSG_KEYS)
+				relay_on_keys(&rl->r_xfer);
+			else if (rl->r_xfer.mx_type == RD_MSG_TLS)
+				relay_on_tls(&rl->r_xfer);
+			else
 				fatalx("unknown transfer from parent");
-			relay_on_keys(&rl->r_xfer);
-			msg_xfer_clear(&rl->r_xfer);
+			msg_xfer_clear(&rl->r_xfer);	/* and wipe it */
 		}
 		break;
 	case RD_MSG_LIMITS:
 		relay_on_limits(m);
+		break;
+	case RD_MSG_LISTENERS:
+		relay_on_listeners(m);
 		break;
 	case RD_MSG_CONN:
 		relay_on_conn(m);
@@ -1003,6 +1153,8 @@ relay(int instance, int debug, int verbose)
 #endif
 
 	/* Everything that opens a file is done before the chroot. */
+	if (tls_init() == -1)
+		fatalx("tls_init");
 	event_init();
 	event_set_log_callback(event_log);
 	if (mi.mi_privdrop)

@@ -132,6 +132,8 @@ main(int argc, char *argv[])
 
 	log_init(1, LOG_DAEMON);
 	log_setverbose(verbose);
+	if (tls_init() == -1)
+		errx(1, "tls_init failed");
 	/* a reload, after the daemon left its directory, needs the path */
 	if (realpath(conffile, path) == NULL)
 		err(1, "%s", conffile);

@@ -35,6 +35,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <tls.h>
+
 #include "libremoted.h"
 #include "log.h"
 
@@ -83,8 +85,16 @@ struct rd_listen {
 	socklen_t		 l_sslen;
 	char			 l_name[128];	/* for logs: addr:port */
 	int			 l_optional;	/* a default: may be missing */
+	int			 l_index;	/* its place in the list */
 	int			 l_fd;
 	struct event		 l_ev;
+	int			 l_tls;
+	char			 l_certfile[PATH_MAX];
+	char			 l_keyfile[PATH_MAX];
+	char			*l_cert;	/* PEM, read by the parent */
+	size_t			 l_certlen;
+	char			*l_key;
+	size_t			 l_keylen;
 };
 TAILQ_HEAD(rd_listens, rd_listen);
 
@@ -164,6 +174,8 @@ enum rd_msg_type {
 	RD_MSG_INIT = MSG_USER,	/* struct msg_init */
 	RD_MSG_LIMITS,		/* struct rd_limits */
 	RD_MSG_KEYS,		/* framed transfer: the key file's text */
+	RD_MSG_LISTENERS,	/* uint32: how many listeners there are */
+	RD_MSG_TLS,		/* framed transfer: struct msg_tls + PEMs */
 	RD_MSG_CONN,		/* struct msg_conn + fd: a new connection */
 	RD_MSG_ANSWER,		/* struct msg_answer: write it, close */
 	RD_MSG_REGISTERED,	/* peerid: the agent's path is its own */
@@ -203,8 +215,16 @@ struct msg_conn {
 	int64_t		 mc_accepted_sec;	/* CLOCK_MONOTONIC */
 	int64_t		 mc_accepted_nsec;
 	int32_t		 mc_trusted;		/* the peer is a trusted proxy */
+	uint32_t	 mc_listener;		/* which one accepted it */
 	struct sockaddr_storage mc_peer;
 	uint32_t	 mc_peerlen;
+};
+
+/* A listener's TLS keypair; the certificate's and key's PEM follow. */
+struct msg_tls {
+	uint32_t	 mt_listener;
+	uint32_t	 mt_certlen;		/* 0: not a TLS listener */
+	uint32_t	 mt_keylen;
 };
 
 struct msg_answer {
@@ -476,6 +496,10 @@ struct conn {
 	char			 c_wskey[WS_KEY_LEN + 1];
 	int			 c_timeout;
 	struct http_parser	*c_http;
+	struct tls		*c_tls;		/* a TLS listener's */
+	int			 c_tlsdone;	/* its handshake is over */
+	uint32_t		 c_listener;
+	short			 c_wantio;	/* a blocked write waits for */
 	struct rd_buf		 c_out;		/* to the peer */
 	struct rd_buf		 c_early;	/* from a waiting client */
 	int			 c_eof;		/* the peer sent its FIN */
@@ -495,6 +519,8 @@ struct relay_env {
 	struct msg_xfer		 r_xfer;
 	struct rd_limits	 r_lm;
 	struct rd_keys		 r_keys;
+	struct tls		**r_tls;	/* per listener, NULL: plain */
+	uint32_t		 r_nlisteners;
 	struct conntree		 r_conns;
 	int			 r_stopping;
 	struct event		 r_stopev;
@@ -663,6 +689,12 @@ const char	*keys_role_name(enum key_role);
 int		 keys_edit(const char *, struct keys_edit *, int, char *,
 		    size_t);
 
+/* cert.c */
+int		 cert_load(struct rd_config *);
+void		 cert_free(struct rd_listen *);
+struct tls	*cert_server(const char *, size_t, const char *, size_t,
+		    char *, size_t);
+
 /* util.c */
 int		 netaddr_parse(const char *, struct rd_netaddr *);
 int		 netaddr_match(const struct rd_netaddr *,
@@ -703,6 +735,8 @@ void		 conn_detach(struct conn *);
 void		 conn_answer(struct conn *, enum http_answer);
 void		 conn_finish(struct conn *);
 int		 conn_write(struct conn *, const void *, size_t, size_t);
+ssize_t		 conn_read(struct conn *, void *, size_t);
+short		 conn_want(ssize_t);
 void		 conn_events(struct conn *, short, void (*)(int, short, void *));
 int		 buf_append(struct rd_buf *, const void *, size_t, size_t);
 void		 buf_free(struct rd_buf *);
@@ -715,6 +749,7 @@ void		 agent_free(struct conn *);
 
 /* tunnel.c */
 void		 tunnel_link(struct conn *, struct conn *, int, const char *);
+int		 tunnel_bridge(struct conn *);
 int		 tunnel_count(void);
 void		 tunnel_close_all(const char *);
 void		 tunnel_stats(uint32_t);

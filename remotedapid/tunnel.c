@@ -16,12 +16,16 @@
 
 /*
  * tunnel.c: a linked pair.  After the two 101s, bytes move raw both ways:
- * through a pipe with splice(2) on Linux (no copy into user space), or
- * through a buffer elsewhere.  A side's FIN becomes a shutdown of the
- * other side's write half while the other direction goes on; a side that
- * fails ends the pair once what it sent is delivered.  Nothing is read
- * from a side whose peer cannot take more (back-pressure), and an idle
- * pair holds neither pipe nor buffer.
+ * between two plain sockets through a pipe with splice(2) on Linux (no
+ * copy into user space); through a buffer elsewhere, and on any TLS side
+ * through libtls.  A side's FIN becomes a shutdown of the other side's
+ * write half (a close_notify on TLS) while the other direction goes on;
+ * a side that fails ends the pair once what it sent is delivered.
+ * Nothing is read from a side whose peer cannot take more (back-pressure),
+ * and an idle pair holds neither pipe nor buffer.
+ *
+ * The same engine bridges a TLS dial-back to a socketpair when it must
+ * move to another child: a TLS session cannot change process.
  */
 
 #include <sys/types.h>
@@ -37,27 +41,31 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <tls.h>
 #include <unistd.h>
 #include <vis.h>
 
 #include "remotedapid.h"
 
-#define TUNNEL_BUDGET	(1024 * 1024)	/* bytes per direction per event */
+#define TUNNEL_BUDGET	(4 * 1024 * 1024) /* bytes per direction per event */
 #define TUNNEL_BUFSZ	65536		/* the copy engine's buffer */
+#define TUNNEL_PIPESZ	(256 * 1024)	/* what a pipe is grown to */
 #define PIPE_POOL_MAX	64		/* idle pipes kept for reuse */
 
-/* One direction: from t_fd[d] to t_fd[1 - d]. */
+/* One direction: from side d to side 1 - d. */
 struct tdir {
 	struct rd_buf	 d_pre;		/* bytes for the destination first */
 	size_t		 d_prehead;	/* of which a 101, not counted */
 	int		 d_pipe[2];	/* splice: -1 when none held */
+	int		 d_pipesz;
 	size_t		 d_inpipe;
 	uint8_t		*d_buf;		/* copy engine */
 	size_t		 d_buflen;
 	size_t		 d_bufoff;
 	int		 d_eof;		/* the source sent its FIN */
 	int		 d_done;	/* the destination's write half shut */
-	int		 d_blocked;	/* the destination is full */
+	short		 d_srcwant;	/* what the source waits for */
+	short		 d_dstwant;	/* what the destination waits for */
 	uint64_t	 d_bytes;
 };
 
@@ -65,11 +73,15 @@ struct tunnel {
 	LIST_ENTRY(tunnel)	 t_entry;
 	uint32_t		 t_id[2];	/* client, server */
 	int			 t_fd[2];
+	struct tls		*t_tls[2];	/* NULL: a plain side */
 	struct event		 t_ev[2];
 	short			 t_evflags[2];
 	int			 t_dead[2];	/* the side failed */
+	int			 t_splice;	/* both sides plain (Linux) */
+	int			 t_bridge;	/* a TLS dial-back's bridge */
 	struct tdir		 t_dir[2];	/* 0: up, 1: down */
 	struct event		 t_timer;
+	struct event		 t_kick;	/* come back at once */
 	struct timespec		 t_start;
 	time_t			 t_last;	/* monotonic seconds */
 	int			 t_timeout;
@@ -79,7 +91,10 @@ struct tunnel {
 
 static LIST_HEAD(, tunnel)	 tunnels = LIST_HEAD_INITIALIZER(tunnels);
 static int			 ntunnels;
-static int			 pipe_pool[PIPE_POOL_MAX][2];
+static struct {
+	int			 p_fd[2];
+	int			 p_size;
+}				 pipe_pool[PIPE_POOL_MAX];
 static int			 npipes;
 
 static void	 tunnel_event(int, short, void *);
@@ -99,24 +114,79 @@ tunnel_count(void)
 	return ntunnels;
 }
 
+/* --- a side's input and output ------------------------------------------- */
+
+static ssize_t
+side_read(struct tunnel *t, int s, void *buf, size_t len)
+{
+	ssize_t	 n;
+
+	if (t->t_tls[s] != NULL)
+		return tls_read(t->t_tls[s], buf, len);
+	n = read(t->t_fd[s], buf, len);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return TLS_WANT_POLLIN;
+	return n;
+}
+
+static ssize_t
+side_write(struct tunnel *t, int s, const void *buf, size_t len)
+{
+	ssize_t	 n;
+
+	if (t->t_tls[s] != NULL)
+		return tls_write(t->t_tls[s], buf, len);
+	n = write(t->t_fd[s], buf, len);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return TLS_WANT_POLLOUT;
+	return n;
+}
+
+/*
+ * The source ended: the destination's write half goes.  On TLS that is
+ * a close_notify, and we go on reading while the peer sends (TLS 1.3
+ * allows it); should libtls refuse, that side fails and the pair ends
+ * once what is pending is written (PROTOCOL.md, half-close over TLS).
+ */
+static void
+side_shutdown(struct tunnel *t, int s)
+{
+	if (t->t_tls[s] != NULL)
+		tls_close(t->t_tls[s]);
+	shutdown(t->t_fd[s], SHUT_WR);
+}
+
 /* --- pipes and buffers, taken while data moves -------------------------- */
 
 static int
-tdir_take(struct tdir *d)
+tdir_take(struct tunnel *t, struct tdir *d)
 {
 #ifdef __linux__
+	if (t->t_splice && d->d_pipe[0] == -1) {
+		if (npipes > 0) {
+			npipes--;
+			d->d_pipe[0] = pipe_pool[npipes].p_fd[0];
+			d->d_pipe[1] = pipe_pool[npipes].p_fd[1];
+			d->d_pipesz = pipe_pool[npipes].p_size;
+			return 0;
+		}
+		if (pipe2(d->d_pipe, O_NONBLOCK | O_CLOEXEC) == 0) {
+			/* fewer, larger splices; the kernel may say no */
+			fcntl(d->d_pipe[1], F_SETPIPE_SZ, TUNNEL_PIPESZ);
+			d->d_pipesz = fcntl(d->d_pipe[1], F_GETPIPE_SZ);
+			if (d->d_pipesz <= 0)
+				d->d_pipesz = TUNNEL_BUFSZ;
+			return 0;
+		}
+		/* out of descriptors: copy through a buffer instead */
+		d->d_pipe[0] = d->d_pipe[1] = -1;
+	}
 	if (d->d_pipe[0] != -1)
 		return 0;
-	if (npipes > 0) {
-		npipes--;
-		d->d_pipe[0] = pipe_pool[npipes][0];
-		d->d_pipe[1] = pipe_pool[npipes][1];
-		return 0;
-	}
-	if (pipe2(d->d_pipe, O_NONBLOCK | O_CLOEXEC) == 0)
-		return 0;
-	d->d_pipe[0] = d->d_pipe[1] = -1;
-	/* out of descriptors: copy through a buffer instead */
+#else
+	(void)t;
 #endif
 	if (d->d_buf == NULL && (d->d_buf = malloc(TUNNEL_BUFSZ)) == NULL)
 		return -1;
@@ -129,8 +199,9 @@ tdir_release(struct tdir *d)
 {
 	if (d->d_pipe[0] != -1 && d->d_inpipe == 0) {
 		if (npipes < PIPE_POOL_MAX) {
-			pipe_pool[npipes][0] = d->d_pipe[0];
-			pipe_pool[npipes][1] = d->d_pipe[1];
+			pipe_pool[npipes].p_fd[0] = d->d_pipe[0];
+			pipe_pool[npipes].p_fd[1] = d->d_pipe[1];
+			pipe_pool[npipes].p_size = d->d_pipesz;
 			npipes++;
 		} else {
 			close(d->d_pipe[0]);
@@ -166,26 +237,28 @@ tdir_pending(const struct tdir *d)
 	return d->d_inpipe + (d->d_buflen - d->d_bufoff);
 }
 
-/* Source to pipe or buffer: >0 bytes, 0 the FIN, -1 and errno. */
+/* Source to pipe or buffer: >0 bytes, 0 the end, -1, or a TLS_WANT. */
 static ssize_t
-tdir_in(struct tdir *d, int src)
+tdir_in(struct tunnel *t, struct tdir *d, int src)
 {
 	ssize_t	 n;
 
-	if (tdir_take(d) == -1) {
+	if (tdir_take(t, d) == -1) {
 		errno = ENOMEM;
 		return -1;
 	}
 #ifdef __linux__
 	if (d->d_pipe[0] != -1) {
-		n = splice(src, NULL, d->d_pipe[1], NULL, TUNNEL_BUFSZ,
-		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		n = splice(t->t_fd[src], NULL, d->d_pipe[1], NULL,
+		    d->d_pipesz, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n > 0)
 			d->d_inpipe = n;
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return TLS_WANT_POLLIN;
 		return n;
 	}
 #endif
-	n = read(src, d->d_buf, TUNNEL_BUFSZ);
+	n = side_read(t, src, d->d_buf, TUNNEL_BUFSZ);
 	if (n > 0) {
 		d->d_buflen = n;
 		d->d_bufoff = 0;
@@ -193,22 +266,25 @@ tdir_in(struct tdir *d, int src)
 	return n;
 }
 
-/* Pipe or buffer to destination: >0 bytes, -1 and errno. */
+/* Pipe or buffer to destination: >0 bytes, -1, or a TLS_WANT. */
 static ssize_t
-tdir_out(struct tdir *d, int dst)
+tdir_out(struct tunnel *t, struct tdir *d, int dst)
 {
 	ssize_t	 n;
 
 #ifdef __linux__
 	if (d->d_inpipe > 0) {
-		n = splice(d->d_pipe[0], NULL, dst, NULL, d->d_inpipe,
-		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		n = splice(d->d_pipe[0], NULL, t->t_fd[dst], NULL,
+		    d->d_inpipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n > 0)
 			d->d_inpipe -= n;
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return TLS_WANT_POLLOUT;
 		return n;
 	}
 #endif
-	n = write(dst, d->d_buf + d->d_bufoff, d->d_buflen - d->d_bufoff);
+	n = side_write(t, dst, d->d_buf + d->d_bufoff,
+	    d->d_buflen - d->d_bufoff);
 	if (n > 0)
 		d->d_bufoff += n;
 	return n;
@@ -223,31 +299,34 @@ tdir_pre_payload(const struct tdir *d, size_t from, size_t to)
 	return to - (from > d->d_prehead ? from : d->d_prehead);
 }
 
-static int
-tunnel_again(void)
+static short
+tunnel_want(ssize_t n)
 {
-	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+	return n == TLS_WANT_POLLIN ? EV_READ : EV_WRITE;
 }
 
 /*
- * Move what one direction can move now.  It stops when the source is
- * empty, the destination full (d_blocked: wait for it to drain), a side
- * fails (t_dead), or the budget is spent (the events bring us back).
+ * Move what one direction can move now.  It stops when the source has
+ * nothing, the destination takes no more, a side fails (t_dead), or the
+ * budget is spent: then it returns 1 and is called again soon.
  */
-static void
+static int
 tunnel_pump(struct tunnel *t, int i)
 {
 	struct tdir	*d = &t->t_dir[i];
 	struct rd_buf	*pre = &d->d_pre;
-	int		 src = t->t_fd[i], dst = t->t_fd[1 - i];
+	int		 dst = 1 - i;
 	size_t		 moved = 0, from;
 	ssize_t		 n;
 
-	d->d_blocked = 0;
-	while (!d->d_done && !t->t_dead[1 - i] && moved < TUNNEL_BUDGET) {
+	d->d_srcwant = d->d_dstwant = 0;
+	while (!d->d_done && !t->t_dead[dst]) {
+		if (moved >= TUNNEL_BUDGET)
+			return 1;
 		if (pre->b_off < pre->b_len) {
 			from = pre->b_off;
-			n = write(dst, pre->b_data + from, pre->b_len - from);
+			n = side_write(t, dst, pre->b_data + from,
+			    pre->b_len - from);
 			if (n > 0) {
 				pre->b_off += n;
 				d->d_bytes += tdir_pre_payload(d, from,
@@ -256,23 +335,25 @@ tunnel_pump(struct tunnel *t, int i)
 					buf_free(pre);
 			}
 		} else if (tdir_pending(d) > 0) {
-			if ((n = tdir_out(d, dst)) > 0)
+			if ((n = tdir_out(t, d, dst)) > 0)
 				d->d_bytes += n;
 		} else if (d->d_eof || t->t_dead[i]) {
-			/* all delivered: pass the FIN on */
+			/* all delivered: pass the end on */
 			if (!t->t_dead[i])
-				shutdown(dst, SHUT_WR);
+				side_shutdown(t, dst);
 			d->d_done = 1;
 			break;
 		} else {
-			n = tdir_in(d, src);
+			n = tdir_in(t, d, i);
 			if (n > 0)
 				t->t_last = tunnel_now();
 			else if (n == 0)
 				d->d_eof = 1;
-			else if (tunnel_again())
+			else if (n == TLS_WANT_POLLIN ||
+			    n == TLS_WANT_POLLOUT) {
+				d->d_srcwant = tunnel_want(n);
 				break;
-			else
+			} else
 				t->t_dead[i] = 1;
 			continue;
 		}
@@ -280,46 +361,34 @@ tunnel_pump(struct tunnel *t, int i)
 		if (n > 0) {
 			moved += n;
 			t->t_last = tunnel_now();
-		} else if (n == -1 && tunnel_again()) {
-			d->d_blocked = 1;
-			return;
+		} else if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
+			d->d_dstwant = tunnel_want(n);
+			return 0;
 		} else
-			t->t_dead[1 - i] = 1;
+			t->t_dead[dst] = 1;
 	}
 	if (tdir_pending(d) == 0)
 		tdir_release(d);
+	return 0;
 }
 
-/*
- * Which events each side needs: readable when its direction may take
- * more, writable when the other direction has bytes waiting for it.
- */
+/* Each side waits for what its two directions wait for. */
 static void
 tunnel_update(struct tunnel *t)
 {
-	struct tdir	*d;
-	short		 want[2] = { 0, 0 };
-	int		 i;
+	short	 want;
+	int	 i;
 
 	for (i = 0; i < 2; i++) {
-		d = &t->t_dir[i];
-		if (d->d_done || t->t_dead[1 - i])
-			continue;
-		if (d->d_blocked || tdir_pending(d) > 0 ||
-		    d->d_pre.b_off < d->d_pre.b_len)
-			want[1 - i] |= EV_WRITE;
-		else if (!d->d_eof && !t->t_dead[i])
-			want[i] |= EV_READ;
-	}
-	for (i = 0; i < 2; i++) {
-		if (want[i] == t->t_evflags[i])
+		want = t->t_dir[i].d_srcwant | t->t_dir[1 - i].d_dstwant;
+		if (want == t->t_evflags[i])
 			continue;
 		if (t->t_evflags[i] != 0)
 			event_del(&t->t_ev[i]);
-		t->t_evflags[i] = want[i];
-		if (want[i] == 0)
+		t->t_evflags[i] = want;
+		if (want == 0)
 			continue;
-		event_set(&t->t_ev[i], t->t_fd[i], want[i] | EV_PERSIST,
+		event_set(&t->t_ev[i], t->t_fd[i], want | EV_PERSIST,
 		    tunnel_event, t);
 		event_add(&t->t_ev[i], NULL);
 	}
@@ -337,24 +406,34 @@ tunnel_free(struct tunnel *t, const char *why)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	secs = (now.tv_sec - t->t_start.tv_sec) +
 	    (now.tv_nsec - t->t_start.tv_nsec) / 1e9;
-	strnvis(vpath, t->t_path, sizeof(vpath), VIS_SAFE | VIS_OCTAL);
-	log_info("tunnel %s: client %s, server %s: %llu bytes up, %llu down, "
-	    "%.1f s, %s", vpath, t->t_addr[0], t->t_addr[1],
-	    (unsigned long long)t->t_dir[0].d_bytes,
-	    (unsigned long long)t->t_dir[1].d_bytes, secs, why);
-	relay_closed(t->t_id[0], t->t_id[1], ANS_NONE, t->t_dir[0].d_bytes,
-	    t->t_dir[1].d_bytes);
-	relay_closed(t->t_id[1], t->t_id[0], ANS_NONE, t->t_dir[1].d_bytes,
-	    t->t_dir[0].d_bytes);
+	if (t->t_bridge)
+		log_debug("bridge of %s ended: %s", t->t_addr[0], why);
+	else {
+		strnvis(vpath, t->t_path, sizeof(vpath), VIS_SAFE | VIS_OCTAL);
+		log_info("tunnel %s: client %s, server %s: %llu bytes up, "
+		    "%llu down, %.1f s, %s", vpath, t->t_addr[0],
+		    t->t_addr[1], (unsigned long long)t->t_dir[0].d_bytes,
+		    (unsigned long long)t->t_dir[1].d_bytes, secs, why);
+		relay_closed(t->t_id[0], t->t_id[1], ANS_NONE,
+		    t->t_dir[0].d_bytes, t->t_dir[1].d_bytes);
+		relay_closed(t->t_id[1], t->t_id[0], ANS_NONE,
+		    t->t_dir[1].d_bytes, t->t_dir[0].d_bytes);
+	}
 	for (i = 0; i < 2; i++) {
 		if (t->t_evflags[i] != 0)
 			event_del(&t->t_ev[i]);
+		if (t->t_tls[i] != NULL) {
+			tls_close(t->t_tls[i]);
+			tls_free(t->t_tls[i]);
+		}
 		close(t->t_fd[i]);
 		tdir_free(&t->t_dir[i]);
 	}
 	evtimer_del(&t->t_timer);
+	evtimer_del(&t->t_kick);
 	LIST_REMOVE(t, t_entry);
-	ntunnels--;
+	if (!t->t_bridge)
+		ntunnels--;
 	free(t->t_path);
 	free(t);
 	relay_maybe_exit();
@@ -364,12 +443,13 @@ static void
 tunnel_event(int fd, short event, void *arg)
 {
 	struct tunnel	*t = arg;
-	int		 i, finished = 1;
+	struct timeval	 now = { 0, 0 };
+	int		 i, again, finished = 1;
 
 	(void)fd;
 	(void)event;
-	tunnel_pump(t, 0);
-	tunnel_pump(t, 1);
+	again = tunnel_pump(t, 0);
+	again |= tunnel_pump(t, 1);
 	for (i = 0; i < 2; i++)
 		if (!t->t_dir[i].d_done && !t->t_dead[1 - i])
 			finished = 0;
@@ -379,6 +459,9 @@ tunnel_event(int fd, short event, void *arg)
 		return;
 	}
 	tunnel_update(t);
+	/* the budget ran out, or TLS holds bytes poll(2) does not see */
+	if (again)
+		evtimer_add(&t->t_kick, &now);
 }
 
 static void
@@ -399,44 +482,79 @@ tunnel_timer(int fd, short event, void *arg)
 	evtimer_add(&t->t_timer, &tv);
 }
 
+static struct tunnel *
+tunnel_new(void)
+{
+	struct tunnel	*t;
+	int		 i;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	for (i = 0; i < 2; i++)
+		t->t_dir[i].d_pipe[0] = t->t_dir[i].d_pipe[1] = -1;
+	clock_gettime(CLOCK_MONOTONIC, &t->t_start);
+	t->t_last = t->t_start.tv_sec;
+	evtimer_set(&t->t_timer, tunnel_timer, t);
+	evtimer_set(&t->t_kick, tunnel_event, t);
+	return t;
+}
+
+/* Take over a connection's descriptor and TLS session as a side. */
+static void
+tunnel_side(struct tunnel *t, int s, struct conn *c)
+{
+	t->t_fd[s] = c->c_fd;
+	t->t_tls[s] = c->c_tls;
+	c->c_tls = NULL;
+	conn_detach(c);
+}
+
+static void
+tunnel_start(struct tunnel *t)
+{
+	struct timeval	 tv = { t->t_timeout, 0 };
+
+#ifdef __linux__
+	t->t_splice = t->t_tls[0] == NULL && t->t_tls[1] == NULL;
+#endif
+	LIST_INSERT_HEAD(&tunnels, t, t_entry);
+	if (!t->t_bridge)
+		ntunnels++;
+	evtimer_add(&t->t_timer, &tv);
+	tunnel_event(-1, 0, t);
+}
+
 /*
  * Link a waiting client and its server's dial-back: each gets its 101
- * before anything else, and the server then what the client sent while
- * waiting.  The connections' descriptors now belong to the tunnel.
+ * before anything else, then what the other sent early.  The
+ * connections' descriptors now belong to the tunnel.
  */
 void
 tunnel_link(struct conn *client, struct conn *server, int server_timeout,
     const char *server_addr)
 {
 	struct tunnel	*t;
+	struct rd_buf	*up, *down;
 	char		 ok[256];
-	struct timeval	 tv = { 0, 0 };
-	int		 n, i, on = 1;
+	int		 n, on = 1;
 
-	if ((t = calloc(1, sizeof(*t))) == NULL ||
-	    (n = wr_response_write(ok, sizeof(ok), client->c_wrid)) == -1 ||
-	    buf_append(&t->t_dir[0].d_pre, ok, n, n + client->c_early.b_len)
-	    == -1 || buf_append(&t->t_dir[0].d_pre, client->c_early.b_data,
-	    client->c_early.b_len, n + client->c_early.b_len) == -1 ||
-	    buf_append(&t->t_dir[1].d_pre, ok, n, n) == -1) {
-		log_warn("tunnel");
-		if (t != NULL) {
-			buf_free(&t->t_dir[0].d_pre);
-			buf_free(&t->t_dir[1].d_pre);
-			free(t);
-		}
-		conn_free(client, 1);
-		conn_free(server, 1);
-		return;
-	}
+	if ((t = tunnel_new()) == NULL ||
+	    (n = wr_response_write(ok, sizeof(ok), client->c_wrid)) == -1)
+		goto fail;
+	up = &t->t_dir[0].d_pre;
+	down = &t->t_dir[1].d_pre;
+	if (buf_append(up, ok, n, SIZE_MAX) == -1 ||
+	    buf_append(up, client->c_early.b_data + client->c_early.b_off,
+	    client->c_early.b_len - client->c_early.b_off, SIZE_MAX) == -1 ||
+	    buf_append(down, ok, n, SIZE_MAX) == -1 ||
+	    buf_append(down, server->c_early.b_data + server->c_early.b_off,
+	    server->c_early.b_len - server->c_early.b_off, SIZE_MAX) == -1)
+		goto fail;
 	t->t_dir[0].d_prehead = t->t_dir[1].d_prehead = n;
 	t->t_dir[0].d_eof = client->c_eof;
-	for (i = 0; i < 2; i++)
-		t->t_dir[i].d_pipe[0] = t->t_dir[i].d_pipe[1] = -1;
+	t->t_dir[1].d_eof = server->c_eof;
 	t->t_id[0] = client->c_id;
 	t->t_id[1] = server->c_id;
-	t->t_fd[0] = client->c_fd;
-	t->t_fd[1] = server->c_fd;
 	t->t_timeout = client->c_timeout;
 	if (server_timeout > 0 && server_timeout < t->t_timeout)
 		t->t_timeout = server_timeout;
@@ -444,23 +562,54 @@ tunnel_link(struct conn *client, struct conn *server, int server_timeout,
 	client->c_path = NULL;
 	strlcpy(t->t_addr[0], client->c_client, sizeof(t->t_addr[0]));
 	strlcpy(t->t_addr[1], server_addr, sizeof(t->t_addr[1]));
-	clock_gettime(CLOCK_MONOTONIC, &t->t_start);
-	t->t_last = t->t_start.tv_sec;
+	tunnel_side(t, 0, client);
+	tunnel_side(t, 1, server);
 	setsockopt(t->t_fd[1], IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-
-	LIST_INSERT_HEAD(&tunnels, t, t_entry);
-	ntunnels++;
-	conn_detach(client);
-	conn_detach(server);
 	conn_free(client, 0);
 	conn_free(server, 0);
 	log_debug("tunnel %s: client %s linked to server %s, timeout %d s",
 	    t->t_path, t->t_addr[0], t->t_addr[1], t->t_timeout);
+	tunnel_start(t);
+	return;
+ fail:
+	log_warn("tunnel");
+	if (t != NULL) {
+		buf_free(&t->t_dir[0].d_pre);
+		buf_free(&t->t_dir[1].d_pre);
+		free(t);
+	}
+	conn_free(client, 1);
+	conn_free(server, 1);
+}
 
-	evtimer_set(&t->t_timer, tunnel_timer, t);
-	tv.tv_sec = t->t_timeout;
-	evtimer_add(&t->t_timer, &tv);
-	tunnel_event(-1, 0, t);
+/*
+ * A TLS dial-back must go to the child that holds its client, but a TLS
+ * session cannot change process: bridge it here to a socketpair and
+ * return the other end, a plain socket that can travel.  -1 on error.
+ */
+int
+tunnel_bridge(struct conn *c)
+{
+	struct tunnel	*t;
+	int		 sp[2];
+
+	if ((t = tunnel_new()) == NULL)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+	    sp) == -1 || buf_append(&t->t_dir[0].d_pre, c->c_early.b_data +
+	    c->c_early.b_off, c->c_early.b_len - c->c_early.b_off,
+	    SIZE_MAX) == -1) {
+		free(t);
+		return -1;
+	}
+	t->t_bridge = 1;
+	t->t_dir[0].d_eof = c->c_eof;
+	t->t_timeout = rl->r_lm.lm_to_max;
+	strlcpy(t->t_addr[0], c->c_addr, sizeof(t->t_addr[0]));
+	tunnel_side(t, 0, c);
+	t->t_fd[1] = sp[0];
+	tunnel_start(t);
+	return sp[1];
 }
 
 /* Every live tunnel's numbers, for rapictl, tagged with its serial. */
@@ -472,6 +621,8 @@ tunnel_stats(uint32_t serial)
 	time_t			 now = tunnel_now();
 
 	LIST_FOREACH(t, &tunnels, t_entry) {
+		if (t->t_bridge)
+			continue;
 		memset(&mt, 0, sizeof(mt));
 		mt.mt_id = t->t_id[0];
 		mt.mt_idle = now - t->t_last;
@@ -488,7 +639,7 @@ tunnel_kill(uint32_t id)
 	struct tunnel	*t;
 
 	LIST_FOREACH(t, &tunnels, t_entry) {
-		if (t->t_id[0] == id) {
+		if (!t->t_bridge && t->t_id[0] == id) {
 			tunnel_free(t, "killed by rapictl");
 			return 0;
 		}

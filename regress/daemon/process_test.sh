@@ -541,6 +541,7 @@ runs_without_root_body()
 	dir=$(mktemp -d /tmp/rd-nobody.XXXXXX)
 	echo "$dir" >nobody.dir
 	chmod 755 "$dir"
+	chown nobody "$dir"	# its control socket goes there
 	cp keys "$dir/keys"
 	sed -e "s|^keys .*|keys \"$dir/keys\"|" \
 	    -e "s|^control socket .*|control socket \"$dir/rd.sock\"|" \
