@@ -1428,6 +1428,7 @@ parent(void)
 	int			 i;
 
 	log_procinit("parent");
+	sandbox_parent();
 	event_init();
 	event_set_log_callback(event_log);
 	signal_set(&pe->ev_sigterm, SIGTERM, parent_signal, NULL);

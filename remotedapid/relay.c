@@ -53,6 +53,9 @@ RB_PROTOTYPE(conntree, conn, c_entry, conn_cmp);
 RB_GENERATE(conntree, conn, c_entry, conn_cmp)
 
 static void	 relay_chan_update(void);
+#ifdef REGRESS
+static void	 relay_regress_request(const char *);
+#endif
 static void	 relay_head_read(int, short, void *);
 static void	 relay_waiting_read(int, short, void *);
 
@@ -534,6 +537,9 @@ relay_request(struct conn *c)
 		conn_free(c, 1);
 		return;
 	}
+#ifdef REGRESS
+	relay_regress_request(c->c_path);
+#endif
 	relay_client_addr(c, hp, &rh);
 	k = keys_match(&rl->r_keys, rh.rh_key, rh.rh_path, time(NULL));
 	/* the presented key is hashed: forget it at once */
@@ -1104,8 +1110,12 @@ relay_chan_update(void)
 #ifdef REGRESS
 /*
  * Test-build hooks, never in a normal build: RD_REGRESS_CRASH=N makes
- * relay child N die at every start (a crash loop).
+ * relay child N die at every start (a crash loop); with RD_REGRESS_SYSCALL
+ * set, child N calls open(2), which its sandbox forbids, when a request
+ * for /regress/forbidden/N comes to it.
  */
+static int	 regress_syscall = -1;
+
 static void
 relay_regress_hooks(int instance)
 {
@@ -1117,6 +1127,18 @@ relay_regress_hooks(int instance)
 		if (errstr == NULL && n == instance)
 			abort();
 	}
+	if (getenv("RD_REGRESS_SYSCALL") != NULL)
+		regress_syscall = instance;
+}
+
+static void
+relay_regress_request(const char *path)
+{
+	char	 want[64];
+
+	snprintf(want, sizeof(want), "/regress/forbidden/%d", regress_syscall);
+	if (regress_syscall != -1 && strcmp(path, want) == 0)
+		close(open("/etc/passwd", O_RDONLY));
 }
 #endif
 
@@ -1159,6 +1181,7 @@ relay(int instance, int debug, int verbose)
 	event_set_log_callback(event_log);
 	if (mi.mi_privdrop)
 		sandbox_drop(mi.mi_chroot, mi.mi_uid, mi.mi_gid);
+	sandbox_relay();
 
 	if (fcntl(RD_CHILD_FD, F_SETFL, O_NONBLOCK) == -1)
 		fatal("fcntl");

@@ -757,5 +757,7 @@ int		 tunnel_kill(uint32_t);
 
 /* sandbox.c */
 void		 sandbox_drop(const char *, uid_t, gid_t);
+void		 sandbox_parent(void);
+void		 sandbox_relay(void);
 
 #endif /* REMOTEDAPID_H */

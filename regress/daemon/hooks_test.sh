@@ -43,7 +43,60 @@ crash_loop_backs_off_cleanup()
 	rd_stop_all
 }
 
+atf_test_case forbidden_syscall_kills_child cleanup
+forbidden_syscall_kills_child_head()
+{
+	atf_set descr "a relay child that calls open(2) dies with SIGSYS and" \
+	    "is replaced, while a tunnel in the other child keeps its bytes"
+	atf_set timeout 120
+}
+forbidden_syscall_kills_child_body()
+{
+	rd_setup 2
+	rd_random up.bin 33554432
+	# the sanitizer build logs instead of killing; this case never
+	rd_start rd env RD_REGRESS_SANDBOX=kill RD_REGRESS_SYSCALL=1 \
+	    "$RD_DAEMON" -d -v -f rd.conf
+	rd_wait 10 rd_children_ready 2 ||
+	    atf_fail "relay children not ready: $(cat rd.log)"
+	# a slow tunnel: the client reads its echo at 2 MB/s through a proxy
+	port=$(rd_freeport)
+	rd_start proxy /usr/bin/python3 "$(rd_libdir)/faultproxy.py" \
+	    -p "$port" -u "127.0.0.1:$RD_PORT" -t "bandwidth,rate=2000000,dir=down"
+	rd_wait 10 grep -q "$port" proxy.log
+	rd_agent agent -c 1 -e
+	rd_start client "$(rd_libdir)/rdpeer" connect -s up.bin -r back \
+	    "rwr://$(cat client.secret)@127.0.0.1:$port/test/path/"
+	rd_wait 10 sh -c "'$(rd_sbin rapictl)' -s rd.sock show tunnels |
+	    grep -q test/path" || atf_fail "the tunnel did not open"
+	holder=$("$(rd_sbin rapictl)" -s rd.sock show tunnels |
+	    awk '/test\/path/ { print $NF }')
+	victim=$((1 - holder))
+	# only child $victim obeys; ask until a request lands there
+	i=0
+	while ! grep -q "relay $victim (pid [0-9]*) killed by signal 31" \
+	    rd.log && [ $i -lt 30 ]; do
+		curl -s -o /dev/null --max-time 2 \
+		    "http://127.0.0.1:$RD_PORT/regress/forbidden/$victim"
+		sleep 0.2
+		i=$((i + 1))
+	done
+	grep -q "relay $victim (pid [0-9]*) killed by signal 31" rd.log ||
+	    atf_fail "relay $victim did not die of SIGSYS: $(tail -5 rd.log)"
+	rd_wait 5 sh -c "[ \$(grep -c 'relay $victim started' rd.log) -ge 2 ]" ||
+	    atf_fail "relay $victim was not replaced"
+	rd_wait_exit client 60 || atf_fail "client failed: $(cat client.log)"
+	rd_same_sha256 up.bin back
+	grep -q "relay $holder (pid" rd.log && atf_fail "relay $holder died"
+	rd_daemon_stop
+}
+forbidden_syscall_kills_child_cleanup()
+{
+	rd_stop_all
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case crash_loop_backs_off
+	atf_add_test_case forbidden_syscall_kills_child
 }

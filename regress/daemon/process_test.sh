@@ -582,8 +582,53 @@ runs_without_root_cleanup()
 	fi
 }
 
+atf_test_case children_sandboxed cleanup
+children_sandboxed_head()
+{
+	atf_set descr "every relay child runs under seccomp with no new" \
+	    "privileges and no capability; the parent keeps only the five" \
+	    "it uses"
+	atf_set timeout 60
+}
+children_sandboxed_body()
+{
+	[ "$(id -u)" = 0 ] || atf_skip "needs root"
+	rd_setup 2
+	rd_daemon_start
+	for pid in $(rd_children); do
+		for f in "Seccomp:	2" "NoNewPrivs:	1" \
+		    "CapEff:	0000000000000000" \
+		    "CapPrm:	0000000000000000"; do
+			grep -q "^$f$" "/proc/$pid/status" ||
+			    atf_fail "relay child $pid: expected '$f', saw '$(grep "^${f%%:*}:" "/proc/$pid/status")'"
+		done
+	done
+	# net_bind_service, setuid, setgid, sys_chroot, kill
+	grep -q "^CapEff:	00000000000404e0$" "/proc/$(rd_pid rd)/status" ||
+	    atf_fail "parent: expected CapEff 00000000000404e0, saw '$(grep CapEff "/proc/$(rd_pid rd)/status")'"
+	grep -q "^CapBnd:	00000000000404e0$" "/proc/$(rd_pid rd)/status" ||
+	    atf_fail "parent: expected CapBnd 00000000000404e0, saw '$(grep CapBnd "/proc/$(rd_pid rd)/status")'"
+	# and a session runs through the filter with no child lost
+	rd_random up.bin 4194304
+	rd_agent agent -c 4 -e
+	atf_check "$(rd_libdir)/rdpeer" connect -P 4 -s up.bin -r back \
+	    "$RD_CURL"
+	for i in 0 1 2 3; do
+		rd_same_sha256 up.bin "back.$i"
+	done
+	kill -HUP "$(rd_pid rd)"
+	rd_wait_log rd.log "configuration reloaded"
+	rd_post
+	rd_daemon_stop
+}
+children_sandboxed_cleanup()
+{
+	rd_stop_all
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case children_sandboxed
 	atf_add_test_case children_unprivileged_in_chroot
 	atf_add_test_case killed_child_replaced_others_unharmed
 	atf_add_test_case killed_agent_drops_waiting_keeps_linked
