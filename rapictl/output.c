@@ -145,6 +145,14 @@ text_status(const struct ctl_status *cs)
 	    (unsigned long long)c->cc_bytes_down);
 	printf("  authentication failures: %llu\n",
 	    (unsigned long long)c->cc_authfail);
+	if (cs->cs_penalty_fails > 0)
+		printf("  penalty: %d failures within %d s block for %d s; "
+		    "%d sources blocked now, %llu connections refused\n",
+		    cs->cs_penalty_fails, cs->cs_penalty_within,
+		    cs->cs_penalty_block, cs->cs_penalized,
+		    (unsigned long long)c->cc_refused_penalty);
+	else
+		printf("  penalty: off\n");
 	printf("  requests refused:");
 	for (i = 1; i < ANS_MAX; i++)
 		if (c->cc_answers[i] > 0)
@@ -292,7 +300,8 @@ json_status(const struct ctl_status *cs)
 	    "\"uptime\":%lld,\"verbose\":%s,\"connections\":%d,"
 	    "\"handshakes\":%d,\"routes\":%d,\"waiting\":%d,\"tunnels\":%d,"
 	    "\"accepted\":%llu,\"refused_full\":%llu,\"refused_caps\":%llu,"
-	    "\"auth_failures\":%llu,\"tunnels_opened\":%llu,"
+	    "\"auth_failures\":%llu,\"penalty_blocked\":%d,"
+	    "\"refused_penalty\":%llu,\"tunnels_opened\":%llu,"
 	    "\"tunnels_closed\":%llu,\"bytes_up\":%llu,\"bytes_down\":%llu,"
 	    "\"answers\":{", cs->cs_release, cs->cs_pid,
 	    (long long)cs->cs_started,
@@ -302,7 +311,8 @@ json_status(const struct ctl_status *cs)
 	    (unsigned long long)c->cc_accepted,
 	    (unsigned long long)c->cc_refused_full,
 	    (unsigned long long)c->cc_refused_caps,
-	    (unsigned long long)c->cc_authfail,
+	    (unsigned long long)c->cc_authfail, cs->cs_penalized,
+	    (unsigned long long)c->cc_refused_penalty,
 	    (unsigned long long)c->cc_tunnels_opened,
 	    (unsigned long long)c->cc_tunnels_closed,
 	    (unsigned long long)c->cc_bytes_up,
@@ -461,6 +471,11 @@ metrics_status(const struct ctl_status *cs)
 	printf("remotedapid_connections_refused_total"
 	    "{reason=\"handshake_caps\"} %llu\n",
 	    (unsigned long long)c->cc_refused_caps);
+	printf("remotedapid_connections_refused_total{reason=\"penalty\"} "
+	    "%llu\n", (unsigned long long)c->cc_refused_penalty);
+	metric("penalized_sources", "gauge",
+	    "Sources blocked now for failing authentication.");
+	printf("remotedapid_penalized_sources %d\n", cs->cs_penalized);
 	metric("requests_refused_total", "counter",
 	    "Requests answered with an error, by answer.");
 	for (i = 1; i < ANS_MAX; i++)

@@ -280,6 +280,10 @@ control_status(struct ctlconn *cc)
 	cs.cs_conns = pe->nconns;
 	cs.cs_handshakes = pe->nhandshakes;
 	cs.cs_verbose = pe->verbose;
+	cs.cs_penalized = parent_penalized();
+	cs.cs_penalty_fails = pe->conf->c_penalty_fails;
+	cs.cs_penalty_within = pe->conf->c_penalty_within;
+	cs.cs_penalty_block = pe->conf->c_penalty_block;
 	cs.cs_counters = pe->counters;
 	strlcpy(cs.cs_release, RD_VERSION, sizeof(cs.cs_release));
 	RB_FOREACH(r, routetree, &pe->routes) {

@@ -54,6 +54,7 @@ static int	 waiting_cmp(struct waiting *, struct waiting *);
 static int	 hsaddr_cmp(struct hsaddr *, struct hsaddr *);
 static int	 ptunnel_cmp(struct ptunnel *, struct ptunnel *);
 static int	 keyuse_cmp(struct keyuse *, struct keyuse *);
+static int	 penalty_cmp(struct penalty *, struct penalty *);
 
 static struct parent_env	 parent_env;
 struct parent_env		*pe = &parent_env;
@@ -75,6 +76,7 @@ RB_GENERATE(waittree, waiting, w_entry, waiting_cmp)
 RB_GENERATE(hstree, hsaddr, ha_entry, hsaddr_cmp)
 RB_GENERATE(ptunneltree, ptunnel, pt_entry, ptunnel_cmp)
 RB_GENERATE(keyusetree, keyuse, ku_entry, keyuse_cmp)
+RB_GENERATE(penaltytree, penalty, pn_entry, penalty_cmp)
 
 static int
 pconn_cmp(struct pconn *a, struct pconn *b)
@@ -104,6 +106,14 @@ static int
 keyuse_cmp(struct keyuse *a, struct keyuse *b)
 {
 	return strcmp(a->ku_name, b->ku_name);
+}
+
+static int
+penalty_cmp(struct penalty *a, struct penalty *b)
+{
+	if (a->pn_family != b->pn_family)
+		return a->pn_family - b->pn_family;
+	return memcmp(a->pn_addr, b->pn_addr, sizeof(a->pn_addr));
 }
 
 static int
@@ -246,6 +256,126 @@ pconn_free(struct pconn *pc)
 	free(pc);
 	if (pe->paused_full && pe->nconns < pe->conf->c_max_conns)
 		listeners_pause(0);
+}
+
+/* --- penalties: sources that keep failing authentication ----------- */
+
+#define PENALTY_MAX	65536	/* sources remembered at most */
+
+static void
+penalty_key(struct penalty *key, const struct sockaddr *sa)
+{
+	memset(key, 0, sizeof(*key));
+	key->pn_family = sa->sa_family;
+	if (sa->sa_family == AF_INET)
+		memcpy(key->pn_addr, &((const struct sockaddr_in *)sa)->sin_addr,
+		    4);
+	else if (sa->sa_family == AF_INET6)
+		memcpy(key->pn_addr,
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+}
+
+/* Is this source in its penalty?  Expired ones are forgotten here. */
+static int
+penalty_blocked(const struct sockaddr *sa)
+{
+	struct penalty	 key, *pn;
+
+	if (pe->conf->c_penalty_fails == 0 || RB_EMPTY(&pe->penalties))
+		return 0;
+	penalty_key(&key, sa);
+	if ((pn = RB_FIND(penaltytree, &pe->penalties, &key)) == NULL ||
+	    pn->pn_until == 0)
+		return 0;
+	if (time(NULL) < pn->pn_until)
+		return 1;
+	RB_REMOVE(penaltytree, &pe->penalties, pn);
+	pe->npenalties--;
+	free(pn);
+	return 0;
+}
+
+/*
+ * A child says a source failed authentication (the client's address it
+ * derived: "ADDR:PORT" or "[ADDR]:PORT").  N failures within the window
+ * block the source's new connections at accept for a while; a trusted
+ * proxy is never blocked itself.
+ */
+static void
+penalty_fail(const char *ipaddr)
+{
+	struct sockaddr_storage	 ss;
+	struct penalty		 key, *pn;
+	char			 host[WR_IPADDR_MAX], *p;
+	time_t			 now = time(NULL);
+
+	if (pe->conf->c_penalty_fails == 0)
+		return;
+	strlcpy(host, ipaddr[0] == '[' ? ipaddr + 1 : ipaddr, sizeof(host));
+	if ((p = strrchr(host, ':')) != NULL)
+		*p = '\0';
+	if ((p = strchr(host, ']')) != NULL)
+		*p = '\0';
+	if (netaddr_from_string(host, &ss) == -1 ||
+	    netaddr_list_match(pe->conf->c_lm.lm_proxies,
+	    pe->conf->c_lm.lm_nproxies, (struct sockaddr *)&ss))
+		return;
+	penalty_key(&key, (struct sockaddr *)&ss);
+	if ((pn = RB_FIND(penaltytree, &pe->penalties, &key)) == NULL) {
+		if (pe->npenalties >= PENALTY_MAX ||
+		    (pn = calloc(1, sizeof(*pn))) == NULL)
+			return;
+		*pn = key;
+		RB_INSERT(penaltytree, &pe->penalties, pn);
+		pe->npenalties++;
+	}
+	if (pn->pn_fails == 0 || now - pn->pn_first >=
+	    pe->conf->c_penalty_within) {
+		pn->pn_first = now;
+		pn->pn_fails = 0;
+	}
+	if (++pn->pn_fails >= pe->conf->c_penalty_fails &&
+	    pn->pn_until <= now) {
+		pn->pn_until = now + pe->conf->c_penalty_block;
+		log_warnx("penalty: %s blocked for %d s after %d "
+		    "authentication failures", host,
+		    pe->conf->c_penalty_block, pn->pn_fails);
+	}
+}
+
+/* Forget the sources whose window and penalty are over. */
+static void
+penalty_sweep(int fd, short event, void *arg)
+{
+	struct penalty	*pn, *next;
+	struct timeval	 tv = { 60, 0 };
+	time_t		 now = time(NULL);
+
+	(void)fd;
+	(void)event;
+	(void)arg;
+	RB_FOREACH_SAFE(pn, penaltytree, &pe->penalties, next) {
+		if (pn->pn_until < now && now - pn->pn_first >=
+		    pe->conf->c_penalty_within) {
+			RB_REMOVE(penaltytree, &pe->penalties, pn);
+			pe->npenalties--;
+			free(pn);
+		}
+	}
+	evtimer_add(&pe->ev_penalty, &tv);
+}
+
+int
+parent_penalized(void)
+{
+	struct penalty	*pn;
+	time_t		 now = time(NULL);
+	int		 n = 0;
+
+	RB_FOREACH(pn, penaltytree, &pe->penalties)
+		if (pn->pn_until > now)
+			n++;
+	return n;
 }
 
 /* --- tunnels and keys, for the control socket ---------------------- */
@@ -456,6 +586,11 @@ parent_accept(int fd, short event, void *arg)
 		}
 		trusted = netaddr_list_match(pe->conf->c_lm.lm_proxies,
 		    pe->conf->c_lm.lm_nproxies, (struct sockaddr *)&ss);
+		if (!trusted && penalty_blocked((struct sockaddr *)&ss)) {
+			pe->counters.cc_refused_penalty++;
+			close(s);
+			continue;
+		}
 		if (pe->nconns >= pe->conf->c_max_conns) {
 			/* full: this one is closed, the next ones wait */
 			pe->counters.cc_refused_full++;
@@ -855,6 +990,7 @@ parent_on_authfail(struct child *ch, struct msg *m)
 	    !field_ok(ma.ma_path, sizeof(ma.ma_path)))
 		return -1;
 	pe->counters.cc_authfail++;
+	penalty_fail(ma.ma_addr);
 	memset(&ce, 0, sizeof(ce));
 	ce.ce_kind = CTL_EV_AUTHFAIL;
 	strlcpy(ce.ce_addr, ma.ma_addr, sizeof(ce.ce_addr));
@@ -1400,6 +1536,7 @@ parent_init(struct rd_config *conf, const char *self, int debug, int verbose)
 	RB_INIT(&pe->hsaddrs);
 	RB_INIT(&pe->tunnels);
 	RB_INIT(&pe->keyuses);
+	RB_INIT(&pe->penalties);
 	pe->started = time(NULL);
 	pe->ctlfd = -1;
 
@@ -1441,6 +1578,8 @@ parent(void)
 	signal_add(&pe->ev_sigchld, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	evtimer_set(&pe->ev_pause, listeners_resume, NULL);
+	evtimer_set(&pe->ev_penalty, penalty_sweep, NULL);
+	penalty_sweep(-1, 0, NULL);
 
 	pe->nchildren = pe->conf->c_prefork;
 	for (i = 0; i < pe->nchildren; i++) {

@@ -91,7 +91,8 @@ typedef struct {
 %}
 
 %token	ADDRESS CHROOT CONNECTIONS CONTROL GROUP HANDSHAKE HANDSHAKES IDLE
-%token	INTERVAL KEYS SOCKET TLS CERTIFICATE KEY
+%token	INTERVAL KEYS SOCKET TLS CERTIFICATE KEY PENALTY AUTHFAIL WITHIN
+%token	BLOCK
 %token	LISTEN MAX MESSAGE ON PER PING PORT PREFORK PROXY SHUTDOWN TIMEOUT
 %token	TRUSTED USER ERROR
 %token	<v.string>	STRING
@@ -276,6 +277,15 @@ main		: LISTEN ON STRING port	{
 			}
 			free($4);
 		}
+		| PENALTY AUTHFAIL NUMBER WITHIN duration BLOCK duration {
+			if ($3 < 1 || $3 > 1000000) {
+				yyerror("penalty authfail must be 1 to 1000000");
+				YYERROR;
+			}
+			conf->c_penalty_fails = $3;
+			conf->c_penalty_within = $5;
+			conf->c_penalty_block = $7;
+		}
 		| TIMEOUT HANDSHAKE duration	{
 			conf->c_lm.lm_to_handshake = $3;
 		}
@@ -371,6 +381,8 @@ lookup(const char *s)
 	/* sorted, for bsearch */
 	static const struct keywords keywords[] = {
 		{ "address",		ADDRESS },
+		{ "authfail",		AUTHFAIL },
+		{ "block",		BLOCK },
 		{ "certificate",	CERTIFICATE },
 		{ "chroot",		CHROOT },
 		{ "connections",	CONNECTIONS },
@@ -386,6 +398,7 @@ lookup(const char *s)
 		{ "max",		MAX },
 		{ "message",		MESSAGE },
 		{ "on",			ON },
+		{ "penalty",		PENALTY },
 		{ "per",		PER },
 		{ "ping",		PING },
 		{ "port",		PORT },
@@ -397,6 +410,7 @@ lookup(const char *s)
 		{ "tls",		TLS },
 		{ "trusted",		TRUSTED },
 		{ "user",		USER },
+		{ "within",		WITHIN },
 	};
 	const struct keywords	*p;
 

@@ -121,6 +121,9 @@ struct rd_config {
 	char			 c_ctlpath[PATH_MAX];
 	char			 c_ctlgroup[64];
 	int			 c_max_conns;
+	int			 c_penalty_fails;	/* 0: no penalty */
+	int			 c_penalty_within;	/* seconds */
+	int			 c_penalty_block;	/* seconds */
 	int			 c_max_hs;
 	int			 c_max_hs_addr;
 	struct rd_limits	 c_lm;
@@ -303,7 +306,7 @@ struct msg_authfail {
  * CTL_VERSION whenever any of this changes: the parent refuses a
  * rapictl of another version, and says so.
  */
-#define CTL_VERSION		1
+#define CTL_VERSION		2
 #define CTL_CLIENTS_MAX		64	/* control connections at once */
 #define CTL_TEXT_MAX		1024
 
@@ -354,6 +357,7 @@ struct ctl_counters {
 	uint64_t	 cc_accepted;
 	uint64_t	 cc_refused_full;	/* max connections */
 	uint64_t	 cc_refused_caps;	/* max handshakes [per address] */
+	uint64_t	 cc_refused_penalty;	/* a source in its penalty */
 	uint64_t	 cc_answers[ANS_MAX];	/* requests answered, by answer */
 	uint64_t	 cc_authfail;
 	uint64_t	 cc_tunnels_opened;
@@ -374,6 +378,10 @@ struct ctl_status {
 	int32_t		 cs_waiting;
 	int32_t		 cs_tunnels;
 	int32_t		 cs_verbose;
+	int32_t		 cs_penalized;		/* sources blocked now */
+	int32_t		 cs_penalty_fails;	/* 0: no penalty */
+	int32_t		 cs_penalty_within;
+	int32_t		 cs_penalty_block;
 	struct ctl_counters cs_counters;	/* live tunnels' bytes too */
 	char		 cs_release[32];
 };
@@ -614,6 +622,16 @@ struct ptunnel {
 	char			 pt_skey[RD_NAME_MAX];
 };
 
+/* A source's authentication failures, for `penalty authfail'. */
+struct penalty {
+	RB_ENTRY(penalty)	 pn_entry;
+	int			 pn_family;
+	uint8_t			 pn_addr[16];
+	int			 pn_fails;
+	time_t			 pn_first;	/* of the failures counted */
+	time_t			 pn_until;	/* blocked until, or 0 */
+};
+
 /* When a key was last used, for `rapictl show keys'. */
 struct keyuse {
 	RB_ENTRY(keyuse)	 ku_entry;
@@ -624,6 +642,7 @@ struct keyuse {
 RB_HEAD(pconntree, pconn);
 RB_HEAD(ptunneltree, ptunnel);
 RB_HEAD(keyusetree, keyuse);
+RB_HEAD(penaltytree, penalty);
 RB_HEAD(routetree, route);
 RB_HEAD(hstree, hsaddr);
 
@@ -633,6 +652,7 @@ RB_PROTOTYPE(waittree, waiting, w_entry, waiting_cmp);
 RB_PROTOTYPE(hstree, hsaddr, ha_entry, hsaddr_cmp);
 RB_PROTOTYPE(ptunneltree, ptunnel, pt_entry, ptunnel_cmp);
 RB_PROTOTYPE(keyusetree, keyuse, ku_entry, keyuse_cmp);
+RB_PROTOTYPE(penaltytree, penalty, pn_entry, penalty_cmp);
 
 /* Everything the parent knows. */
 struct parent_env {
@@ -652,6 +672,9 @@ struct parent_env {
 	struct hstree		 hsaddrs;
 	struct ptunneltree	 tunnels;
 	struct keyusetree	 keyuses;
+	struct penaltytree	 penalties;
+	int			 npenalties;
+	struct event		 ev_penalty;
 	struct ctl_counters	 counters;
 	time_t			 started;
 	int			 ctlfd;
@@ -713,6 +736,7 @@ int		 parent_reload(char *, size_t);
 int		 parent_keys_changed(char *, size_t);
 void		 parent_set_verbose(int);
 time_t		 parent_key_lastused(const char *);
+int		 parent_penalized(void);
 struct pconn	*pconn_find(uint32_t);
 struct route	*route_find(const char *);
 
