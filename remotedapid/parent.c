@@ -55,6 +55,7 @@ static int	 hsaddr_cmp(struct hsaddr *, struct hsaddr *);
 static int	 ptunnel_cmp(struct ptunnel *, struct ptunnel *);
 static int	 keyuse_cmp(struct keyuse *, struct keyuse *);
 static int	 penalty_cmp(struct penalty *, struct penalty *);
+static int	 steer_cmp(struct steer *, struct steer *);
 
 static struct parent_env	 parent_env;
 struct parent_env		*pe = &parent_env;
@@ -77,6 +78,7 @@ RB_GENERATE(hstree, hsaddr, ha_entry, hsaddr_cmp)
 RB_GENERATE(ptunneltree, ptunnel, pt_entry, ptunnel_cmp)
 RB_GENERATE(keyusetree, keyuse, ku_entry, keyuse_cmp)
 RB_GENERATE(penaltytree, penalty, pn_entry, penalty_cmp)
+RB_GENERATE(steertree, steer, st_entry, steer_cmp)
 
 static int
 pconn_cmp(struct pconn *a, struct pconn *b)
@@ -114,6 +116,72 @@ penalty_cmp(struct penalty *a, struct penalty *b)
 	if (a->pn_family != b->pn_family)
 		return a->pn_family - b->pn_family;
 	return memcmp(a->pn_addr, b->pn_addr, sizeof(a->pn_addr));
+}
+
+static int
+steer_cmp(struct steer *a, struct steer *b)
+{
+	if (a->st_family != b->st_family)
+		return a->st_family - b->st_family;
+	return memcmp(a->st_addr, b->st_addr, sizeof(a->st_addr));
+}
+
+static void
+steer_key(struct steer *key, const struct sockaddr *sa)
+{
+	memset(key, 0, sizeof(*key));
+	key->st_family = sa->sa_family;
+	if (sa->sa_family == AF_INET)
+		memcpy(key->st_addr, &((const struct sockaddr_in *)sa)->sin_addr,
+		    4);
+	else if (sa->sa_family == AF_INET6)
+		memcpy(key->st_addr,
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+}
+
+/* A client waits on an agent of this host, in this child. */
+static void
+steer_add(const struct sockaddr *agent, struct child *ch)
+{
+	struct steer	 key, *st;
+
+	steer_key(&key, agent);
+	if ((st = RB_FIND(steertree, &pe->steers, &key)) == NULL) {
+		if ((st = calloc(1, sizeof(*st))) == NULL)
+			return;
+		*st = key;
+		RB_INSERT(steertree, &pe->steers, st);
+	}
+	st->st_child = ch;
+	st->st_pending++;
+}
+
+static void
+steer_del(const struct sockaddr *agent)
+{
+	struct steer	 key, *st;
+
+	steer_key(&key, agent);
+	if ((st = RB_FIND(steertree, &pe->steers, &key)) != NULL &&
+	    --st->st_pending <= 0) {
+		RB_REMOVE(steertree, &pe->steers, st);
+		free(st);
+	}
+}
+
+/* Where a connection from this host had best go, if anywhere. */
+static struct child *
+steer_find(const struct sockaddr *sa)
+{
+	struct steer	 key, *st;
+
+	if (RB_EMPTY(&pe->steers))
+		return NULL;
+	steer_key(&key, sa);
+	if ((st = RB_FIND(steertree, &pe->steers, &key)) == NULL ||
+	    !st->st_child->ch_up)
+		return NULL;
+	return st->st_child;
 }
 
 static int
@@ -192,6 +260,7 @@ pconn_handshake_done(struct pconn *pc)
 static void
 waiting_free(struct waiting *w)
 {
+	steer_del((struct sockaddr *)&w->w_route->r_agentss);
 	RB_REMOVE(waittree, &w->w_route->r_waits, w);
 	w->w_route->r_nwaits--;
 	if (w->w_client != NULL) {
@@ -614,7 +683,10 @@ parent_accept(int fd, short event, void *arg)
 				continue;
 			}
 		}
-		if ((ch = parent_pick_child()) == NULL ||
+		/* a dial-back had best join its client's child */
+		if ((ch = steer_find((struct sockaddr *)&ss)) == NULL)
+			ch = parent_pick_child();
+		if (ch == NULL ||
 		    (pc = calloc(1, sizeof(*pc))) == NULL) {
 			if (ha != NULL && ha->ha_count == 0) {
 				RB_REMOVE(hstree, &pe->hsaddrs, ha);
@@ -628,6 +700,7 @@ parent_accept(int fd, short event, void *arg)
 		} while (pc->pc_id == 0 || pconn_find(pc->pc_id) != NULL);
 		pc->pc_child = ch;
 		pc->pc_state = PC_HANDSHAKE;
+		memcpy(&pc->pc_peer, &ss, sslen);
 		if (!trusted) {
 			pc->pc_hsaddr = ha;
 			ha->ha_count++;
@@ -783,6 +856,7 @@ parent_on_wait(struct child *ch, struct msg *m)
 	w->w_client = pc;
 	RB_INSERT(waittree, &r->r_waits, w);
 	r->r_nwaits++;
+	steer_add((struct sockaddr *)&r->r_agentss, ch);
 	pc->pc_state = PC_WAITING;
 	pc->pc_wait = w;
 
@@ -832,6 +906,7 @@ parent_on_register(struct child *ch, struct msg *m)
 	r->r_agent = pc;
 	strlcpy(r->r_key, mr.mr_key, sizeof(r->r_key));
 	strlcpy(r->r_addr, mr.mr_addr, sizeof(r->r_addr));
+	memcpy(&r->r_agentss, &pc->pc_peer, sizeof(r->r_agentss));
 	r->r_since = time(NULL);
 	RB_INIT(&r->r_waits);
 	RB_INSERT(routetree, &pe->routes, r);
@@ -1537,6 +1612,7 @@ parent_init(struct rd_config *conf, const char *self, int debug, int verbose)
 	RB_INIT(&pe->tunnels);
 	RB_INIT(&pe->keyuses);
 	RB_INIT(&pe->penalties);
+	RB_INIT(&pe->steers);
 	pe->started = time(NULL);
 	pe->ctlfd = -1;
 

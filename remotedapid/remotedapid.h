@@ -587,6 +587,7 @@ struct pconn {
 	struct ptunnel		*pc_tunnel;	/* a tunnel's client */
 	char			 pc_key[RD_NAME_MAX];	/* the key it used */
 	char			 pc_addr[WR_IPADDR_MAX];	/* the client's */
+	struct sockaddr_storage	 pc_peer;	/* the TCP peer */
 };
 
 struct waiting {
@@ -603,6 +604,7 @@ struct route {
 	struct pconn		*r_agent;
 	char			 r_key[RD_NAME_MAX];
 	char			 r_addr[WR_IPADDR_MAX];
+	struct sockaddr_storage	 r_agentss;	/* the agent's host */
 	time_t			 r_since;
 	struct waittree		 r_waits;
 	int			 r_nwaits;
@@ -632,6 +634,18 @@ struct penalty {
 	time_t			 pn_until;	/* blocked until, or 0 */
 };
 
+/*
+ * A host whose agent has clients waiting: its dial-backs should go to
+ * the child of the last of them, to be linked without moving.
+ */
+struct steer {
+	RB_ENTRY(steer)		 st_entry;
+	int			 st_family;
+	uint8_t			 st_addr[16];
+	struct child		*st_child;
+	int			 st_pending;
+};
+
 /* When a key was last used, for `rapictl show keys'. */
 struct keyuse {
 	RB_ENTRY(keyuse)	 ku_entry;
@@ -643,6 +657,7 @@ RB_HEAD(pconntree, pconn);
 RB_HEAD(ptunneltree, ptunnel);
 RB_HEAD(keyusetree, keyuse);
 RB_HEAD(penaltytree, penalty);
+RB_HEAD(steertree, steer);
 RB_HEAD(routetree, route);
 RB_HEAD(hstree, hsaddr);
 
@@ -653,6 +668,7 @@ RB_PROTOTYPE(hstree, hsaddr, ha_entry, hsaddr_cmp);
 RB_PROTOTYPE(ptunneltree, ptunnel, pt_entry, ptunnel_cmp);
 RB_PROTOTYPE(keyusetree, keyuse, ku_entry, keyuse_cmp);
 RB_PROTOTYPE(penaltytree, penalty, pn_entry, penalty_cmp);
+RB_PROTOTYPE(steertree, steer, st_entry, steer_cmp);
 
 /* Everything the parent knows. */
 struct parent_env {
@@ -673,6 +689,7 @@ struct parent_env {
 	struct ptunneltree	 tunnels;
 	struct keyusetree	 keyuses;
 	struct penaltytree	 penalties;
+	struct steertree	 steers;
 	int			 npenalties;
 	struct event		 ev_penalty;
 	struct ctl_counters	 counters;
