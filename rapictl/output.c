@@ -31,6 +31,7 @@
 #include "rapictl.h"
 
 static int	 json_count;
+static int	 json_lines;	/* monitor: one object a line, no list */
 
 /* A client's bytes, safe to print. */
 static const char *
@@ -94,6 +95,34 @@ event_name(int kind)
 	return kind > 0 && kind <= CTL_EV_AUTHFAIL ? event_names[kind] : "?";
 }
 
+static int
+answer_same(int a, int b)
+{
+	return http_answer_status(a) == http_answer_status(b) &&
+	    strcmp(http_answer_code(a), http_answer_code(b)) == 0;
+}
+
+/*
+ * Two answers may share a status and an error code (426 to either
+ * upgrade): they are counted as one, or JSON would repeat a key and
+ * Prometheus a series.  0 if an earlier answer counted answer i, else
+ * 1 and their total.
+ */
+static int
+answer_total(const struct ctl_counters *c, int i, unsigned long long *total)
+{
+	int	 j;
+
+	for (j = 1; j < i; j++)
+		if (answer_same(i, j))
+			return 0;
+	*total = 0;
+	for (j = i; j < ANS_MAX; j++)
+		if (answer_same(i, j))
+			*total += c->cc_answers[j];
+	return 1;
+}
+
 /* --- text ---------------------------------------------------------------- */
 
 static void
@@ -123,6 +152,7 @@ static void
 text_status(const struct ctl_status *cs)
 {
 	const struct ctl_counters	*c = &cs->cs_counters;
+	unsigned long long		 n;
 	int				 i;
 
 	printf("remotedapid %s, pid %d, up %s (since %s)\n", cs->cs_release,
@@ -155,10 +185,9 @@ text_status(const struct ctl_status *cs)
 		printf("  penalty: off\n");
 	printf("  requests refused:");
 	for (i = 1; i < ANS_MAX; i++)
-		if (c->cc_answers[i] > 0)
+		if (answer_total(c, i, &n) && n > 0)
 			printf(" %d %s %llu;", http_answer_status(i),
-			    http_answer_code(i),
-			    (unsigned long long)c->cc_answers[i]);
+			    http_answer_code(i), n);
 	printf("\n%-6s %-8s %11s %8s %8s\n", "CHILD", "PID", "CONNECTIONS",
 	    "TUNNELS", "RESTARTS");
 }
@@ -284,15 +313,17 @@ json_item(const char *what)
 static void
 json_head(const struct parse_result *res)
 {
-	(void)res;
 	json_count = 0;
-	printf("[\n");
+	json_lines = res->action == MONITOR;
+	if (!json_lines)
+		printf("[\n");
 }
 
 static void
 json_status(const struct ctl_status *cs)
 {
 	const struct ctl_counters	*c = &cs->cs_counters;
+	unsigned long long		 total;
 	int				 i, n = 0;
 
 	json_item("status");
@@ -318,9 +349,9 @@ json_status(const struct ctl_status *cs)
 	    (unsigned long long)c->cc_bytes_up,
 	    (unsigned long long)c->cc_bytes_down);
 	for (i = 1; i < ANS_MAX; i++)
-		printf("%s\"%s_%d\":%llu", n++ ? "," : "", http_answer_code(i),
-		    http_answer_status(i),
-		    (unsigned long long)c->cc_answers[i]);
+		if (answer_total(c, i, &total))
+			printf("%s\"%s_%d\":%llu", n++ ? "," : "",
+			    http_answer_code(i), http_answer_status(i), total);
 	printf("}}");
 }
 
@@ -418,7 +449,8 @@ json_result(const char *msg)
 static void
 json_tail(void)
 {
-	printf("%s]\n", json_count ? "\n" : "");
+	if (!json_lines)
+		printf("%s]\n", json_count ? "\n" : "");
 }
 
 const struct output json_output = {
@@ -445,6 +477,7 @@ static void
 metrics_status(const struct ctl_status *cs)
 {
 	const struct ctl_counters	*c = &cs->cs_counters;
+	unsigned long long		 total;
 	int				 i;
 
 	metric("start_time_seconds", "gauge", "When the daemon started.");
@@ -479,9 +512,10 @@ metrics_status(const struct ctl_status *cs)
 	metric("requests_refused_total", "counter",
 	    "Requests answered with an error, by answer.");
 	for (i = 1; i < ANS_MAX; i++)
-		printf("remotedapid_requests_refused_total{status=\"%d\","
-		    "errorcode=\"%s\"} %llu\n", http_answer_status(i),
-		    http_answer_code(i), (unsigned long long)c->cc_answers[i]);
+		if (answer_total(c, i, &total))
+			printf("remotedapid_requests_refused_total{status="
+			    "\"%d\",errorcode=\"%s\"} %llu\n",
+			    http_answer_status(i), http_answer_code(i), total);
 	metric("auth_failures_total", "counter", "Keys refused.");
 	printf("remotedapid_auth_failures_total %llu\n",
 	    (unsigned long long)c->cc_authfail);

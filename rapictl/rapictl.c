@@ -193,17 +193,21 @@ rapictl_replies(struct msg_chan *mc, const struct parse_result *res,
 		struct ctl_text		 text;
 	}			*u;
 	struct msg		 m;
-	int			 timeout, r;
+	int			 timeout, r, headed = 0;
 
 	if ((u = malloc(sizeof(*u))) == NULL)
 		err(1, NULL);
 	timeout = res->action == MONITOR ? -1 : RAPICTL_TIMEOUT;
-	out->head(res);
 	for (;;) {
 		if ((r = msg_read_wait(mc, &m, timeout)) != 1) {
 			if (errno == ETIMEDOUT)
 				errx(1, "no answer from remotedapid in time");
 			errx(1, "remotedapid closed the control connection");
+		}
+		/* no header (nor a JSON list) for an answer that is an error */
+		if (!headed && m.m_hdr.mh_type != CTL_ERROR) {
+			out->head(res);
+			headed = 1;
 		}
 		switch (m.m_hdr.mh_type) {
 		case CTL_STATUS:
@@ -271,7 +275,12 @@ main(int argc, char *argv[])
 	const char		*sock = RD_CONTROL_SOCKET, *keyfile = NULL;
 	int			 ch, i;
 
-	while ((ch = getopt(argc, argv, "f:js:")) != -1) {
+	/*
+	 * Options only before the command words: glibc's getopt would
+	 * take a key named -x, or a -j after `show routes', as options
+	 * ('+' stops it at the first word; OpenBSD's never permutes).
+	 */
+	while ((ch = getopt(argc, argv, "+f:js:")) != -1) {
 		switch (ch) {
 		case 'f':
 			keyfile = optarg;

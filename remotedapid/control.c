@@ -42,6 +42,9 @@
 #include "remotedapid.h"
 
 #define CTL_STATS_TIMEOUT	2	/* seconds to wait for the children */
+#define CTL_REQUEST_TIMEOUT	10	/* seconds for a client to ask */
+#define CTL_LOCK_TRIES		50	/* a busy key file: tries, */
+#define CTL_LOCK_WAIT		100000	/* microseconds apart */
 #define CTL_MONITOR_QUEUE	4096	/* events a slow monitor may owe */
 
 struct ctlconn {
@@ -52,6 +55,7 @@ struct ctlconn {
 	int			 cc_done;	/* close once all is sent */
 	int			 cc_monitor;
 	struct ctl_request	*cc_req;	/* waiting for the children */
+	int			 cc_locktries;	/* cc_req: a key edit waits */
 	uint32_t		 cc_serial;
 	int			 cc_pending;	/* children yet to answer */
 	struct event		 cc_timer;
@@ -69,6 +73,26 @@ static void	 control_io(int, short, void *);
 static void	 control_reply(struct ctlconn *);
 
 /* --- the socket ------------------------------------------------------ */
+
+/*
+ * Does a daemon answer on this socket?  Then it is not ours to replace:
+ * a second remotedapid started by mistake would take it away from the
+ * running one, and then die on its busy listeners.
+ */
+static int
+control_in_use(const struct sockaddr_un *sun)
+{
+	int	 fd, r;
+
+	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		return 0;
+	r = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	if (r == -1 && errno == EAGAIN)
+		r = 0;		/* a full backlog: busy, but there */
+	close(fd);
+	return r == 0;
+}
 
 /*
  * Create the socket: mode 0600 owned by root, or 0660 with a group,
@@ -101,6 +125,9 @@ control_init(const struct rd_config *conf, gid_t childgid)
 		if (!S_ISSOCK(st.st_mode))
 			fatalx("control socket %s exists and is not a socket",
 			    conf->c_ctlpath);
+		if (control_in_use(&sun))
+			fatalx("control socket %s is in use: is remotedapid "
+			    "running already?", conf->c_ctlpath);
 		unlink(conf->c_ctlpath);
 	}
 	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK |
@@ -183,6 +210,7 @@ control_update(struct ctlconn *cc)
 static void
 control_accept(int fd, short event, void *arg)
 {
+	struct timeval	 tv = { CTL_REQUEST_TIMEOUT, 0 };
 	struct ctlconn	*cc;
 	int		 s;
 
@@ -202,7 +230,9 @@ control_accept(int fd, short event, void *arg)
 		return;
 	}
 	msg_init(&cc->cc_chan, s);
+	/* a client that never asks must not hold a slot for ever */
 	evtimer_set(&cc->cc_timer, control_io, cc);
+	evtimer_add(&cc->cc_timer, &tv);
 	TAILQ_INSERT_TAIL(&ctlconns, cc, cc_entry);
 	nctlconns++;
 	control_update(cc);
@@ -438,6 +468,25 @@ control_kill_key(const char *name)
 	return n;
 }
 
+/*
+ * The key file is locked by another edit (rapictl -f): try again a
+ * little later rather than make the whole parent wait for the lock.
+ */
+static int
+control_key_later(struct ctlconn *cc, const struct ctl_request *cr)
+{
+	struct timeval	 tv = { 0, CTL_LOCK_WAIT };
+
+	if (cc->cc_req == NULL) {
+		if ((cc->cc_req = malloc(sizeof(*cr))) == NULL)
+			return -1;
+		*cc->cc_req = *cr;
+	}
+	cc->cc_locktries++;
+	evtimer_add(&cc->cc_timer, &tv);
+	return 0;
+}
+
 static void
 control_key_edit(struct ctlconn *cc, const struct ctl_request *cr)
 {
@@ -452,12 +501,16 @@ control_key_edit(struct ctlconn *cc, const struct ctl_request *cr)
 	ke.ke_role = cr->cr_role;
 	strlcpy(ke.ke_name, cr->cr_name, sizeof(ke.ke_name));
 	ke.ke_grace = cr->cr_grace >= 0 ? cr->cr_grace : KEYS_GRACE;
+	ke.ke_nowait = 1;	/* the parent's loop must never wait */
 	ke.ke_npatterns = cr->cr_npatterns;
 	for (i = 0; i < ke.ke_npatterns; i++)
 		strlcpy(ke.ke_patterns[i], cr->cr_patterns[i],
 		    sizeof(ke.ke_patterns[i]));
-	if (keys_edit(pe->conf->c_keys, &ke, geteuid() == 0, err,
-	    sizeof(err)) == -1) {
+	n = keys_edit(pe->conf->c_keys, &ke, geteuid() == 0, err, sizeof(err));
+	if (n == KEYS_BUSY && cc->cc_locktries < CTL_LOCK_TRIES &&
+	    control_key_later(cc, cr) == 0)
+		return;
+	if (n != 0) {
 		control_text(cc, CTL_ERROR, "%s", err);
 		return;
 	}
@@ -550,8 +603,10 @@ control_child_stats(struct child *ch, struct msg *m)
 static void
 control_reply(struct ctlconn *cc)
 {
-	qsort(cc->cc_stats, cc->cc_nstats, sizeof(*cc->cc_stats),
-	    control_stat_cmp);
+	/* no tunnel: no array either, and qsort(3) wants one */
+	if (cc->cc_nstats > 0)
+		qsort(cc->cc_stats, cc->cc_nstats, sizeof(*cc->cc_stats),
+		    control_stat_cmp);
 	if (cc->cc_req->cr_cmd == CTL_SHOW_STATUS)
 		control_status(cc);
 	else
@@ -654,6 +709,7 @@ control_request(struct ctlconn *cc, struct msg *m)
 	    msg_get(m, cr, sizeof(*cr)) == -1 ||
 	    cr->cr_cmd < CTL_SHOW_STATUS || cr->cr_cmd > CTL_MONITOR ||
 	    cr->cr_role > KEY_CLIENT || cr->cr_npatterns > RD_PATTERNS_MAX ||
+	    cr->cr_grace < -1 || cr->cr_grace > KEYS_GRACE_MAX ||
 	    memchr(cr->cr_name, '\0', sizeof(cr->cr_name)) == NULL ||
 	    memchr(cr->cr_path, '\0', sizeof(cr->cr_path)) == NULL) {
 		free(cr);
@@ -678,15 +734,25 @@ control_request(struct ctlconn *cc, struct msg *m)
 static void
 control_io(int fd, short event, void *arg)
 {
-	struct ctlconn	*cc = arg;
-	struct msg	 m;
-	int		 n;
+	struct ctlconn		*cc = arg;
+	struct ctl_request	*cr;
+	struct msg		 m;
+	int			 n;
 
 	(void)fd;
-	if (event & EV_TIMEOUT) {
+	if ((event & EV_TIMEOUT) && cc->cc_locktries > 0) {
+		/* a key edit that found the file locked: again */
+		cr = cc->cc_req;
+		cc->cc_req = NULL;
+		control_key_edit(cc, cr);	/* may wait once more */
+		explicit_bzero(cr, sizeof(*cr));
+		free(cr);
+	} else if (event & EV_TIMEOUT) {
 		/* a child did not answer in time: say what we know */
 		if (cc->cc_req != NULL)
 			control_reply(cc);
+		else	/* the client did not ask in time */
+			control_free(cc);
 		return;
 	}
 	if ((event & EV_WRITE) && msg_flush(&cc->cc_chan) == -1) {
@@ -703,8 +769,13 @@ control_io(int fd, short event, void *arg)
 			if (cc->cc_req != NULL || cc->cc_monitor || cc->cc_done)
 				control_text(cc, CTL_ERROR,
 				    "one request per connection");
-			else
+			else {
+				evtimer_del(&cc->cc_timer);
 				control_request(cc, &m);
+			}
+			/* no request passes a descriptor: never keep one */
+			if (m.m_fd != -1)
+				close(m.m_fd);
 		}
 	}
 	if (cc->cc_done && cc->cc_req == NULL &&

@@ -569,7 +569,8 @@ keys_apply(const char *old, size_t oldlen, struct keys_edit *ke,
  * Edit a key file under its lock (the daemon's parent and rapictl -f
  * take the same one): add a key, rotate it (a new secret, the old one
  * expires after a grace period), or revoke it.  A new secret is left in
- * ke_secret, to be shown once and never stored.
+ * ke_secret, to be shown once and never stored.  With ke_nowait, a lock
+ * held by another edit gives KEYS_BUSY at once.
  */
 int
 keys_edit(const char *path, struct keys_edit *ke, int check, char *err,
@@ -586,13 +587,24 @@ keys_edit(const char *path, struct keys_edit *ke, int check, char *err,
 		    "_ . -)", ke->ke_name);
 		return -1;
 	}
+	if (ke->ke_op == KEYS_ROTATE &&
+	    (ke->ke_grace < 0 || ke->ke_grace > KEYS_GRACE_MAX)) {
+		snprintf(err, errlen, "grace: at most 3650 days");
+		return -1;
+	}
 	snprintf(lockpath, sizeof(lockpath), "%s.lock", path);
 	if ((lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1 ||
-	    flock(lock, LOCK_EX) == -1) {
-		snprintf(err, errlen, "%s: %s", lockpath, strerror(errno));
+	    flock(lock, LOCK_EX | (ke->ke_nowait ? LOCK_NB : 0)) == -1) {
+		r = errno == EWOULDBLOCK ? KEYS_BUSY : -1;
+		if (r == KEYS_BUSY)
+			snprintf(err, errlen, "%s: key file busy with another "
+			    "edit, try again", path);
+		else
+			snprintf(err, errlen, "%s: %s", lockpath,
+			    strerror(errno));
 		if (lock != -1)
 			close(lock);
-		return -1;
+		return r;
 	}
 	if (access(path, F_OK) == -1 && errno == ENOENT &&
 	    ke->ke_op == KEYS_ADD) {

@@ -131,6 +131,8 @@ struct rd_config {
 
 #define KEYS_SECRET_LEN		64	/* hex digits of a generated secret */
 #define KEYS_GRACE		3600	/* rotate: the old secret's default */
+#define KEYS_GRACE_MAX		(86400LL * 3650)	/* rotate: the longest */
+#define KEYS_BUSY		(-2)	/* keys_edit: locked, ke_nowait */
 
 /* One line of the key file. */
 enum key_role {
@@ -163,6 +165,7 @@ struct keys_edit {
 	int		 ke_npatterns;
 	char		 ke_patterns[RD_PATTERNS_MAX][RD_PATTERN_MAX];
 	time_t		 ke_grace;		/* rotate: seconds */
+	int		 ke_nowait;		/* busy lock: fail, not wait */
 	char		 ke_secret[KEYS_SECRET_LEN + 1];	/* out */
 	time_t		 ke_expires;		/* out: the old secret's end */
 };
