@@ -594,8 +594,10 @@ rapi_write(struct rapi_conn *c, const void *buf, size_t len)
 
 /*
  * No more writes.  On a bare socket the other side sees a FIN and may
- * still answer; through TLS it is a close_notify, after which libtls
- * reads no more.
+ * still answer; through TLS it is a close_notify, and rapi_read() goes
+ * on reading the answer (libtls over our callbacks closes no socket),
+ * TLS 1.2 and 1.3 alike.  RAPI_WANT_POLLIN or RAPI_WANT_POLLOUT: call
+ * again when the descriptor is ready, or the close_notify stays unsent.
  */
 int
 rapi_shutdown(struct rapi_conn *c)
@@ -617,12 +619,23 @@ rapi_shutdown(struct rapi_conn *c)
 void
 rapi_close(struct rapi_conn *c)
 {
+	sdk_conn_free(c, 1);
+}
+
+/*
+ * Free a connection; with notify 0, as in a forked child holding a copy
+ * of its parent's connection, no TLS close_notify goes into the stream.
+ */
+void
+sdk_conn_free(struct rapi_conn *c, int notify)
+{
 	int	 i;
 
 	if (c == NULL)
 		return;
 	for (i = c->c_ntls - 1; i >= 0; i--) {
-		tls_close(c->c_tls[i]);
+		if (notify)
+			tls_close(c->c_tls[i]);
 		tls_free(c->c_tls[i]);
 	}
 	if (c->c_tlscfg != NULL)

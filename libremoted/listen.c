@@ -99,12 +99,13 @@ listener_lost(struct rapi_listener *l, int slow, const char *why)
 {
 	long long	 delay;
 
+	/* why may be the error of the connection closed here: keep it */
+	strlcpy(l->l_err, why, sizeof(l->l_err));
 	rapi_close(l->l_ws);
 	l->l_ws = NULL;
-	strlcpy(l->l_err, why, sizeof(l->l_err));
 	if (!l->l_cfg.rc_reconnect) {
 		l->l_state = LS_DEAD;
-		listener_log(l, "%s", why);
+		listener_log(l, "%s", l->l_err);
 		return;
 	}
 	if (slow)
@@ -117,7 +118,7 @@ listener_lost(struct rapi_listener *l, int slow, const char *why)
 	delay = l->l_backoff * 500LL + arc4random_uniform(l->l_backoff * 500);
 	l->l_retry = sdk_now() + delay;
 	l->l_state = LS_BACKOFF;
-	listener_log(l, "%s; retrying in %.1f s", why, delay / 1000.0);
+	listener_log(l, "%s; retrying in %.1f s", l->l_err, delay / 1000.0);
 }
 
 static void
@@ -593,7 +594,7 @@ rapi_listener_close(struct rapi_listener *l)
 		listener_send(l, WS_OP_CLOSE, "\x03\xe9", 2);
 		listener_flush(l);
 	}
-	rapi_close(l->l_ws);
+	sdk_conn_free(l->l_ws, l->l_pid == getpid());
 	sdk_config_clear(&l->l_cfg);
 	explicit_bzero(&l->l_url, sizeof(l->l_url));
 	free(l->l_queue);

@@ -117,6 +117,7 @@ int		 sdk_block(struct rapi_conn *, char *, size_t);
 struct rapi_conn *sdk_conn_new(const struct rapi_config *, const struct url *,
 		    size_t, int, const char *, char *, size_t);
 void		 sdk_conn_set_id(struct rapi_conn *, const char *, int);
+void		 sdk_conn_free(struct rapi_conn *, int);
 
 /* listen.c */
 

@@ -65,17 +65,30 @@ side_write(struct side *s, const void *buf, size_t len)
 	return n;
 }
 
-/* The other side ended: so does this side's input from us. */
-static void
+/*
+ * The other side ended: so does this side's input from us.  A TLS
+ * close_notify may wait for room on the socket (RAPI_WANT_POLLOUT): it
+ * is retried, or the far end would never see the end.  Standard output
+ * may be a socket that is standard input too: shut it down, as closing
+ * one of two descriptors sends nothing.
+ */
+static int
 side_shutdown(struct side *s)
 {
+	int	 r;
+
 	if (s->s_wclosed)
-		return;
-	s->s_wclosed = 1;
-	if (s->s_conn != NULL)
-		rapi_shutdown(s->s_conn);
-	else
+		return 0;
+	if (s->s_conn != NULL) {
+		r = rapi_shutdown(s->s_conn);
+		if (r == RAPI_WANT_POLLIN || r == RAPI_WANT_POLLOUT)
+			return r;
+	} else {
+		shutdown(s->s_wfd, SHUT_WR);
 		close(s->s_wfd);
+	}
+	s->s_wclosed = 1;
+	return 0;
 }
 
 static short
@@ -115,8 +128,11 @@ flow_pump(struct bridge *b, int i)
 			continue;
 		}
 		if (f->f_eof || src->s_failed) {
-			if (!src->s_failed)
-				side_shutdown(dst);
+			if (!src->s_failed &&
+			    (n = side_shutdown(dst)) != 0) {
+				f->f_dstwant = flow_want(n);
+				return 0;
+			}
 			f->f_done = 1;
 			break;
 		}

@@ -49,6 +49,11 @@ connect_stdio_done(struct bridge *b, void *arg)
 	rapi_verbose("tunnel %s: %llu bytes out, %llu in", bridge_why(b),
 	    (unsigned long long)b->b_flow[0].f_bytes,
 	    (unsigned long long)b->b_flow[1].f_bytes);
+	/* a failing exit says why, without -v too */
+	if (b->b_side[1].s_failed)
+		warnx("tunnel %s%s%s", bridge_why(b),
+		    rapi_conn_error(c)[0] != '\0' ? ": " : "",
+		    rapi_conn_error(c));
 	bridge_close(b);
 	rapi_close(c);
 	exit(failed ? 1 : 0);
