@@ -362,6 +362,20 @@ conn_finish(struct conn *c)
 	conn_events(c, EV_WRITE, conn_finish_io);
 }
 
+/*
+ * A TLS handshake that failed, say on a plain HTTP request: no answer
+ * can be sent in a session that does not exist, so end the TCP
+ * connection in order (shut, drain, close) as after an answer; a reset
+ * would tell the peer nothing.
+ */
+static void
+conn_tls_abort(struct conn *c)
+{
+	tls_free(c->c_tls);
+	c->c_tls = NULL;
+	conn_finish(c);
+}
+
 void
 conn_answer(struct conn *c, enum http_answer a)
 {
@@ -389,7 +403,10 @@ relay_head_timeout(int fd, short event, void *arg)
 	(void)fd;
 	(void)event;
 	log_debug("%s: request head not received in time", c->c_addr);
-	conn_answer(c, ANS_TIMEOUT);
+	if (c->c_tls != NULL && !c->c_tlsdone)
+		conn_free(c, 1);	/* no session to answer in */
+	else
+		conn_answer(c, ANS_TIMEOUT);
 }
 
 /* White space off both ends, in place. */
@@ -598,7 +615,7 @@ relay_head_read(int fd, short event, void *arg)
 		if (hs == -1) {
 			log_debug("%s: TLS handshake failed: %s", c->c_addr,
 			    tls_error(c->c_tls));
-			conn_free(c, 1);
+			conn_tls_abort(c);
 			return;
 		}
 		c->c_tlsdone = 1;
