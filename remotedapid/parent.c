@@ -770,6 +770,8 @@ parent_bind(struct rd_listen *l)
 		return -1;
 	}
 	setsockopt(l->l_fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	/* every accepted socket inherits it: no call per connection */
+	setsockopt(l->l_fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	if (l->l_ss.ss_family == AF_INET6)
 		setsockopt(l->l_fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
 		    sizeof(on));
@@ -1113,6 +1115,14 @@ parent_child_update(struct child *ch)
 
 	if (!ch->ch_up)
 		return;
+	/*
+	 * Most of the time a message goes at once: waiting for EV_WRITE
+	 * would cost two changes of the event and a wakeup per message.
+	 * After an error the message stays queued, and parent_child_event
+	 * meets the error again and deals with it.
+	 */
+	if (ch->ch_chan.mc_queued > 0)
+		(void)msg_flush(&ch->ch_chan);
 	if (ch->ch_chan.mc_queued > 0)
 		flags |= EV_WRITE;
 	if (flags == ch->ch_evflags)

@@ -712,7 +712,6 @@ relay_on_conn(struct msg *m)
 	struct conn	*c;
 	struct timespec	 now;
 	long long	 left;
-	int		 on = 1;
 
 	if ((m->m_fd == -1 && !m->m_fdlost) || msg_get(m, &mc,
 	    sizeof(mc)) == -1 || mc.mc_peerlen > sizeof(mc.mc_peer) ||
@@ -748,7 +747,6 @@ relay_on_conn(struct msg *m)
 		conn_free(c, 1);
 		return;
 	}
-	setsockopt(c->c_fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	if (mc.mc_listener < rl->r_nlisteners &&
 	    rl->r_tls[mc.mc_listener] != NULL &&
 	    tls_accept_socket(rl->r_tls[mc.mc_listener], &c->c_tls,

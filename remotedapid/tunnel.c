@@ -536,7 +536,7 @@ tunnel_link(struct conn *client, struct conn *server, int server_timeout,
 	struct tunnel	*t;
 	struct rd_buf	*up, *down;
 	char		 ok[256];
-	int		 n, on = 1;
+	int		 n;
 
 	if ((t = tunnel_new()) == NULL ||
 	    (n = wr_response_write(ok, sizeof(ok), client->c_wrid)) == -1)
@@ -564,7 +564,6 @@ tunnel_link(struct conn *client, struct conn *server, int server_timeout,
 	strlcpy(t->t_addr[1], server_addr, sizeof(t->t_addr[1]));
 	tunnel_side(t, 0, client);
 	tunnel_side(t, 1, server);
-	setsockopt(t->t_fd[1], IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	conn_free(client, 0);
 	conn_free(server, 0);
 	log_debug("tunnel %s: client %s linked to server %s, timeout %d s",
