@@ -12,7 +12,8 @@ DEBPKGS=	build-essential pkg-config clang libclang-rt-14-dev byacc \
 		python3 valgrind strace systemd slowhttptest wrk iperf3 \
 		nftables nginx-light haproxy openssh-client openssh-server
 
-BUILDTARGETS=	all check fuzz fuzz-check lint demo bench soak install uninstall
+BUILDTARGETS=	all check fuzz fuzz-check valgrind-check lint demo bench soak \
+		install uninstall
 
 all:
 

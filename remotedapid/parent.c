@@ -1177,7 +1177,8 @@ parent_child_event(int fd, short event, void *arg)
 	if (event & EV_READ) {
 		while (budget-- > 0 && (n = msg_read(&ch->ch_chan, &m)) != 0) {
 			if (n == -1) {
-				if (errno == EPIPE)
+				/* gone, maybe with messages of ours unread */
+				if (errno == EPIPE || errno == ECONNRESET)
 					parent_child_down(ch);
 				else
 					parent_child_bad(ch,

@@ -54,7 +54,7 @@ RB_GENERATE(conntree, conn, c_entry, conn_cmp)
 
 static void	 relay_chan_update(void);
 #ifdef REGRESS
-static void	 relay_regress_request(const char *);
+static void	 relay_regress_request(struct conn *);
 #endif
 static void	 relay_head_read(int, short, void *);
 static void	 relay_waiting_read(int, short, void *);
@@ -555,7 +555,7 @@ relay_request(struct conn *c)
 		return;
 	}
 #ifdef REGRESS
-	relay_regress_request(c->c_path);
+	relay_regress_request(c);
 #endif
 	relay_client_addr(c, hp, &rh);
 	k = keys_match(&rl->r_keys, rh.rh_key, rh.rh_path, time(NULL));
@@ -1127,9 +1127,12 @@ relay_chan_update(void)
  * Test-build hooks, never in a normal build: RD_REGRESS_CRASH=N makes
  * relay child N die at every start (a crash loop); with RD_REGRESS_SYSCALL
  * set, child N calls open(2), which its sandbox forbids, when a request
- * for /regress/forbidden/N comes to it.
+ * for /regress/forbidden/N comes to it; with RD_REGRESS_GARBAGE set,
+ * child N turns hostile when a request for /regress/garbage/N/KIND comes
+ * to it, and sends its parent what relay_regress_garbage() lists.
  */
 static int	 regress_syscall = -1;
+static int	 regress_garbage = -1;
 
 static void
 relay_regress_hooks(int instance)
@@ -1144,16 +1147,102 @@ relay_regress_hooks(int instance)
 	}
 	if (getenv("RD_REGRESS_SYSCALL") != NULL)
 		regress_syscall = instance;
+	if (getenv("RD_REGRESS_GARBAGE") != NULL)
+		regress_garbage = instance;
+}
+
+/*
+ * A compromised child (row 28 of the test plan).  Each KIND is a message
+ * the parent must refuse, and kill this child for:
+ *   malformed: a record shorter than its header says
+ *   oversized: a record larger than any message
+ *   unknown: a type that does not exist
+ *   descriptor: a log line that carries a descriptor
+ *   short: a wait of the wrong size
+ *   unterminated: a wait for this connection, its strings without NUL
+ *   range: a close of this connection, its answer out of range
+ *   flood: 100000 closes of ids never given out (the parent lets those
+ *     pass: a close may race a move), then waits for them
+ */
+static void
+relay_regress_garbage(struct conn *c, const char *kind)
+{
+	static struct {
+		struct msg_hdr	 hdr;
+		uint8_t		 data[MSG_MAXPAYLOAD * 4];
+	}			 rec;
+	struct msg_wait		 mw;
+	struct msg_closed	 mc;
+	struct msg_log		 ml;
+	size_t			 len = 0;
+	uint32_t		 i;
+	int			 fds[2];
+
+	log_warnx("regress: sending the parent %s messages", kind);
+	memset(&rec, 0, sizeof(rec));
+	memset(&mw, 0, sizeof(mw));
+	memset(&mc, 0, sizeof(mc));
+	memset(&ml, 0, sizeof(ml));
+	mw.mw_id = mc.mc_id = c->c_id;
+	if (strcmp(kind, "malformed") == 0) {
+		rec.hdr.mh_type = RD_MSG_LOG;
+		rec.hdr.mh_len = sizeof(ml);
+		len = sizeof(rec.hdr) + 16;
+	} else if (strcmp(kind, "oversized") == 0) {
+		rec.hdr.mh_type = RD_MSG_LOG;
+		rec.hdr.mh_len = UINT16_MAX;
+		len = sizeof(rec);
+	} else if (strcmp(kind, "unknown") == 0)
+		relay_send(RD_MSG_MAX + 100, c->c_id, -1, NULL, 0);
+	else if (strcmp(kind, "descriptor") == 0) {
+		if (pipe2(fds, O_CLOEXEC) == -1)
+			fatal("pipe2");
+		close(fds[1]);
+		ml.ml_pri = LOG_INFO;
+		strlcpy(ml.ml_line, "a descriptor for you", sizeof(ml.ml_line));
+		relay_send(RD_MSG_LOG, 0, fds[0], &ml, sizeof(ml));
+	} else if (strcmp(kind, "short") == 0)
+		relay_send(RD_MSG_WAIT, c->c_id, -1, &mw, sizeof(mw) - 1);
+	else if (strcmp(kind, "unterminated") == 0) {
+		memset(mw.mw_path, '/', sizeof(mw.mw_path));
+		memset(mw.mw_wrid, 'x', sizeof(mw.mw_wrid));
+		relay_send(RD_MSG_WAIT, c->c_id, -1, &mw, sizeof(mw));
+	} else if (strcmp(kind, "range") == 0) {
+		mc.mc_answer = ANS_MAX + 7;
+		relay_send(RD_MSG_CLOSED, c->c_id, -1, &mc, sizeof(mc));
+	} else if (strcmp(kind, "flood") == 0) {
+		for (i = 0; i < 100000; i++) {
+			mc.mc_id = UINT32_MAX - i;
+			relay_send(RD_MSG_CLOSED, mc.mc_id, -1, &mc,
+			    sizeof(mc));
+		}
+		strlcpy(mw.mw_path, "/test/path/", sizeof(mw.mw_path));
+		for (i = 0; i < 1000; i++) {
+			mw.mw_id = UINT32_MAX - i;
+			relay_send(RD_MSG_WAIT, mw.mw_id, -1, &mw, sizeof(mw));
+		}
+	}
+	if (len > 0) {
+		/* a raw record, past msg_compose()'s checks */
+		msg_flush_wait(&rl->r_chan, 1000);
+		if (send(RD_CHILD_FD, &rec, len, MSG_NOSIGNAL) == -1)
+			log_warn("regress: send");
+	}
 }
 
 static void
-relay_regress_request(const char *path)
+relay_regress_request(struct conn *c)
 {
 	char	 want[64];
+	int	 n;
 
 	snprintf(want, sizeof(want), "/regress/forbidden/%d", regress_syscall);
-	if (regress_syscall != -1 && strcmp(path, want) == 0)
+	if (regress_syscall != -1 && strcmp(c->c_path, want) == 0)
 		close(open("/etc/passwd", O_RDONLY));
+	n = snprintf(want, sizeof(want), "/regress/garbage/%d/",
+	    regress_garbage);
+	if (regress_garbage != -1 && strncmp(c->c_path, want, n) == 0)
+		relay_regress_garbage(c, c->c_path + n);
 }
 #endif
 

@@ -186,9 +186,13 @@ head_limits_at_boundaries_body()
 		[ $((t_b - t_a)) -lt 128 ] ||
 		    echo "pid $t_p in rounds 4 and 5: $t_a kB -> $t_b kB"
 	done >>rss.grew
-	[ ! -s rss.grew ] ||
-	    atf_fail "RSS grew (expected < 1024 kB per process from start," \
-	    "< 128 kB in the last two rounds): $(tr '\n' ' ' <rss.grew)"
+	if rd_asan; then
+		# ASan's quarantine keeps what is freed: no bound to check
+		echo "RSS under ASan: $(tr '\n' ' ' <rss.grew)"
+	elif [ -s rss.grew ]; then
+		atf_fail "RSS grew (expected < 1024 kB per process from start," \
+		    "< 128 kB in the last two rounds): $(tr '\n' ' ' <rss.grew)"
+	fi
 	rd_post
 	rd_daemon_stop
 }

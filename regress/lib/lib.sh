@@ -51,18 +51,88 @@ rd_freeport()
 }
 
 # rd_start NAME COMMAND [ARG ...]: run in the background; output to
-# NAME.log, PID to NAME.pid.
+# NAME.log, PID to NAME.pid.  The daemon (NAME rd) writes through a pipe:
+# a relay child may write no regular file (RLIMIT_FSIZE 0), and a
+# sanitizer's report must still reach rd.log.
 rd_start()
 {
 	_name=$1
 	shift
-	"$@" >"$_name.log" 2>&1 &
+	if [ "$_name" = rd ]; then
+		rm -f rd.fifo
+		mkfifo rd.fifo
+		cat rd.fifo >rd.log &
+		echo $! >rd.cat
+		ASAN_OPTIONS=$RD_DAEMON_ASAN UBSAN_OPTIONS=$RD_DAEMON_UBSAN \
+		    "$@" >rd.fifo 2>&1 &
+	else
+		"$@" >"$_name.log" 2>&1 &
+	fi
 	echo $! >"$_name.pid"
+}
+
+# A sanitizer build of the daemon (make check SANITIZE=1): in a relay
+# child, chrooted and sandboxed, LeakSanitizer cannot work and no
+# symbolizer can run.  So the daemon checks no leak (the tools and the
+# unit tests do) and reports bare addresses, which rd_sanitized
+# resolves outside (addr2line(1) on the module and offset of each
+# frame).
+RD_DAEMON_ASAN="detect_leaks=0:symbolize=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+RD_DAEMON_UBSAN="symbolize=0${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+
+# rd_asan: true when the daemon is a sanitizer build, whose allocator
+# holds freed memory back (RSS says little there).
+rd_asan()
+{
+	grep -q __asan_init "${RD_DAEMON:-$(rd_sbin remotedapid)}"
+}
+
+# rd_sanitized: fail the test if any log of its processes holds an
+# ASan, LSan or UBSan report; the reports go to standard error, their
+# frames resolved.
+rd_sanitized()
+{
+	_re='==[0-9]+==ERROR: [A-Za-z]+Sanitizer|: runtime error: '
+	_files=$(grep -l -E "$_re" ./*.log 2>/dev/null)
+	[ -n "$_files" ] || return 0
+	for _f in $_files; do
+		echo "=== $_f" >&2
+		sed -n -E "/$_re/,/^SUMMARY: /p" "$_f" |
+		    while IFS= read -r _l; do
+			rd_symbolize_line "$_l"
+		done >&2
+	done
+	atf_fail "sanitizer report in $(echo $_files):" \
+	    "$(grep -h -m 1 -E "$_re" $_files | head -1)"
+}
+
+# rd_symbolize_line LINE: a frame "#N 0x... (MODULE+0xOFF)" with its
+# function, file and line appended; any other line as it is.
+rd_symbolize_line()
+{
+	_m=$(echo "$1" | sed -n 's/.*(\(\/[^+()]*\)+\(0x[0-9a-f]*\)).*/\1 \2/p')
+	if [ -z "$_m" ]; then
+		printf '%s\n' "$1"
+		return
+	fi
+	printf '%s  %s\n' "$1" "$(addr2line -f -i -C -p -e ${_m% *} \
+	    ${_m#* } 2>/dev/null)"
 }
 
 rd_pid()
 {
 	cat "$1.pid" 2>/dev/null
+}
+
+# rd_log_done NAME: once the daemon is gone, wait up to 5 s for the
+# last of its output to reach rd.log (its children may outlive it a
+# moment).
+rd_log_done()
+{
+	[ "$1" = rd ] && [ -f rd.cat ] || return 0
+	_cat=$(cat rd.cat)
+	rd_wait 5 sh -c "! kill -0 $_cat"
+	rm -f rd.cat
 }
 
 rd_alive()
@@ -87,6 +157,7 @@ rd_stop()
 	wait "$_pid" 2>/dev/null
 	_rc=$?
 	rm -f "$1.pid"
+	rd_log_done "$1"
 	return $_rc
 }
 
@@ -111,6 +182,7 @@ rd_wait_exit()
 	wait "$_pid" 2>/dev/null
 	_rc=$?
 	rm -f "$1.pid"
+	rd_log_done "$1"
 	return $_rc
 }
 
@@ -250,6 +322,7 @@ rd_daemon_stop()
 {
 	rd_stop rd TERM ||
 	    atf_fail "remotedapid exited with status $?: $(tail -20 rd.log)"
+	rd_sanitized
 }
 
 # rd_agent NAME [ARG ...]: an rdpeer agent on $RD_SURL, ready when this
@@ -264,11 +337,12 @@ rd_agent()
 }
 
 # rd_post: the checks after every test of the daemon: the parent is
-# alive and no relay child died unexpectedly.
+# alive, no relay child died unexpectedly, no sanitizer spoke.
 rd_post()
 {
 	rd_alive rd || atf_fail "remotedapid died: $(tail -20 rd.log)"
 	if grep -E "relay [0-9]+ \(pid [0-9]+\) (killed|exited)" rd.log; then
 		atf_fail "a relay child died unexpectedly"
 	fi
+	rd_sanitized
 }

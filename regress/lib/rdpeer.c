@@ -166,6 +166,7 @@ peer_agent(const char *url, const struct opts *o)
 	rapi_config_set_log(rc, peer_log, NULL);
 	if ((l = rapi_listen(url, rc, errbuf, sizeof(errbuf))) == NULL)
 		errx(1, "%s", errbuf);
+	rapi_config_free(rc);	/* the listener has its own copy */
 	printf("ready\n");
 	fflush(stdout);
 	while (o->count == 0 || n < o->count) {
@@ -213,6 +214,7 @@ peer_connect(const char *url, const struct opts *o)
 	if (o->parallel <= 1) {
 		if ((fd = rapi_connect(url, rc, errbuf, sizeof(errbuf))) == -1)
 			errx(1, "%s", errbuf);
+		rapi_config_free(rc);
 		return peer_run(fd, o, o->recv);
 	}
 	for (i = 0; i < o->parallel; i++) {
@@ -229,6 +231,7 @@ peer_connect(const char *url, const struct opts *o)
 			_exit(peer_run(fd, o, o->recv ? path : NULL));
 		}
 	}
+	rapi_config_free(rc);
 	while (wait(&status) > 0)
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 			failed++;
