@@ -86,14 +86,19 @@ fi
 rm -f "$tmp"
 
 # The test suite, to run where it is installed: kyua test -k
-# $testdir/Kyuafile.  Tests of the test build's hooks stay behind.
+# $testdir/Kyuafile.  Tests of the test build's hooks, and the test of
+# `make install' itself (it needs the build tree), stay behind.
 rm -rf "$d$testdir"
 install -d -m 755 "$d$testdir"
-(cd "$b/tests" && tar cf - --exclude=hooks --exclude=hooks_test.sh .) |
+(cd "$b/tests" && tar cf - --exclude=hooks --exclude=hooks_test.sh \
+    --exclude=garbage_test.sh --exclude=install_test.sh .) |
     (cd "$d$testdir" && tar xf -)
 sed -i.orig -e "s|$b|$PREFIX|g" "$d$testdir/lib/lib.sh"
 sed -i.orig -e '/hooks_test.sh/d' "$d$testdir/daemon/Kyuafile"
+sed -i.orig -e '/install_test.sh/d' "$d$testdir/deploy/Kyuafile"
+sed -i.orig -e '/garbage_test.sh/d' "$d$testdir/hardening/Kyuafile"
 rm -f "$d$testdir/lib/lib.sh.orig" "$d$testdir/daemon/Kyuafile.orig" \
+    "$d$testdir/deploy/Kyuafile.orig" "$d$testdir/hardening/Kyuafile.orig" \
     "$d$testdir/kyua-results.db"
 
 [ -z "$DESTDIR" ] || exit 0
