@@ -174,8 +174,12 @@ msg_flush(struct msg_chan *mc)
 		if (msg_send_one(mc, mo) == -1) {
 			if (errno == EINTR)
 				continue;
+			/*
+			 * ETOOMANYREFS: more descriptors in flight than our
+			 * RLIMIT_NOFILE allows; they land, and it passes.
+			 */
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == ENOBUFS)
+			    errno == ENOBUFS || errno == ETOOMANYREFS)
 				return 1;
 			return -1;
 		}

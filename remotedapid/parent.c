@@ -1111,7 +1111,8 @@ parent_dispatch_relay(struct child *ch, struct msg *m)
 static void
 parent_child_update(struct child *ch)
 {
-	short	 flags = EV_READ;
+	struct timeval	 retry = { 0, 10000 };
+	short		 flags = EV_READ;
 
 	if (!ch->ch_up)
 		return;
@@ -1121,9 +1122,19 @@ parent_child_update(struct child *ch)
 	 * After an error the message stays queued, and parent_child_event
 	 * meets the error again and deals with it.
 	 */
-	if (ch->ch_chan.mc_queued > 0)
-		(void)msg_flush(&ch->ch_chan);
-	if (ch->ch_chan.mc_queued > 0)
+	if (ch->ch_chan.mc_queued > 0 && msg_flush(&ch->ch_chan) == 1 &&
+	    errno == ETOOMANYREFS) {
+		/*
+		 * Too many descriptors in flight for our limit: as out of
+		 * descriptors, stop accepting a while, and try again soon
+		 * (the socket is writable: EV_WRITE would spin).
+		 */
+		if (!pe->paused)
+			log_warnx("out of descriptors, pausing accept for "
+			    "a second: too many in flight to the children");
+		listeners_pause(1);
+		evtimer_add(&ch->ch_retry, &retry);
+	} else if (ch->ch_chan.mc_queued > 0)
 		flags |= EV_WRITE;
 	if (flags == ch->ch_evflags)
 		return;
@@ -1132,6 +1143,14 @@ parent_child_update(struct child *ch)
 	    parent_child_event, ch);
 	event_add(&ch->ch_ev, NULL);
 	ch->ch_evflags = flags;
+}
+
+static void
+parent_child_retry(int fd, short event, void *arg)
+{
+	(void)fd;
+	(void)event;
+	parent_child_update(arg);
 }
 
 /*
@@ -1144,6 +1163,7 @@ parent_child_down(struct child *ch)
 	if (!ch->ch_up)
 		return;
 	event_del(&ch->ch_ev);
+	evtimer_del(&ch->ch_retry);
 	msg_clear(&ch->ch_chan);
 	close(ch->ch_chan.mc_fd);
 	ch->ch_up = 0;
@@ -1253,6 +1273,7 @@ parent_spawn(struct child *ch)
 	    ch);
 	event_add(&ch->ch_ev, NULL);
 	ch->ch_evflags = EV_READ;
+	evtimer_set(&ch->ch_retry, parent_child_retry, ch);
 
 	memset(&mi, 0, sizeof(mi));
 	mi.mi_instance = ch->ch_slot;

@@ -556,6 +556,7 @@ struct child {
 	int			 ch_young;	/* deaths in a row, young */
 	time_t			 ch_started;
 	struct event		 ch_restart;
+	struct event		 ch_retry;	/* a send refused: again */
 };
 
 enum pconn_state {
