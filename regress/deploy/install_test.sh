@@ -222,6 +222,34 @@ installed_unit_verifies_cleanup()
 	rm -rf root unit
 }
 
+atf_test_case installed_pages_lint_clean cleanup
+installed_pages_lint_clean_head()
+{
+	atf_set descr "mandoc -Tlint -Wwarning on every installed manual" \
+	    "page (one per program, the library and the config file)" \
+	    "says nothing and exits 0"
+	atf_set require.progs mandoc
+	atf_set timeout 300
+}
+installed_pages_lint_clean_body()
+{
+	it_make install
+	pages=$(find root/usr/local/share/man -type f | sort)
+	for p in man1/rapi.1 man3/libremoted.3 man5/remotedapid.conf.5 \
+	    man8/remotedapid.8 man8/rapictl.8; do
+		echo "$pages" | grep -q "/$p$" ||
+		    atf_fail "no $p installed: $(echo $pages)"
+	done
+	mandoc -Tlint -Wwarning $pages >lint.log 2>&1
+	rc=$?
+	[ $rc -eq 0 ] && [ ! -s lint.log ] ||
+	    atf_fail "mandoc -Tlint: exit $rc: $(dp_flat lint.log)"
+}
+installed_pages_lint_clean_cleanup()
+{
+	rm -rf root
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case install_lays_expected_tree
@@ -229,4 +257,5 @@ atf_init_test_cases()
 	atf_add_test_case reinstall_keeps_config_and_keys
 	atf_add_test_case uninstall_keeps_only_config_and_keys
 	atf_add_test_case installed_unit_verifies
+	atf_add_test_case installed_pages_lint_clean
 }
