@@ -248,6 +248,7 @@ rapictl_replies(struct msg_chan *mc, const struct parse_result *res,
 			if (res->action != MONITOR) {
 				out->result(u->text.ct_text);
 				out->tail();
+				free(u);
 				return 0;
 			}
 			fprintf(stderr, "rapictl: %s\n", u->text.ct_text);
@@ -257,6 +258,7 @@ rapictl_replies(struct msg_chan *mc, const struct parse_result *res,
 			errx(1, "%s", u->text.ct_text);
 		case CTL_END:
 			out->tail();
+			free(u);
 			return 0;
 		default:
 			errx(1, "unknown answer %u from remotedapid",
