@@ -775,8 +775,14 @@ parent_bind(struct rd_listen *l)
 	if (l->l_ss.ss_family == AF_INET6)
 		setsockopt(l->l_fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
 		    sizeof(on));
+	/*
+	 * The longest queue the system allows (net.core.somaxconn,
+	 * kern.somaxconn): a burst of connects waits there for accept
+	 * instead of being dropped, which costs a client a SYN resent a
+	 * second or three later.
+	 */
 	if (bind(l->l_fd, (struct sockaddr *)&l->l_ss, l->l_sslen) == -1 ||
-	    listen(l->l_fd, 1024) == -1) {
+	    listen(l->l_fd, SOMAXCONN) == -1) {
 		log_warn("listen on %s", l->l_name);
 		close(l->l_fd);
 		l->l_fd = -1;
