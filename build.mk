@@ -339,11 +339,35 @@ VALGRIND_DATA=	$(O)/tests/valgrind/Kyuafile \
 valgrind-check: all $(VALGRIND_DATA)
 	@sh regress/lib/check.sh $(O) valgrind
 
+# --- soak ---------------------------------------------------------------
+#
+# `make soak': the whole suite at the full sizes of the test plan
+# (RD_SOAK=yes; rd_size in regress/lib/lib.sh) and the rows only a long
+# run proves (regress/soak), on the normal build, results in
+# $(O)/kyua-soak.db; then row 38's long run, every fuzz target for
+# SOAK_FUZZ_SECONDS.  Not part of `make check' and never installed: it
+# needs the benchmark's generator and sandbox.c's list of calls.
+
+SOAK_DATA=	$(O)/tests/soak/Kyuafile $(O)/tests/soak/soak_test.sh \
+		$(O)/tests/soak/sandbox.c
+
+$(O)/tests/soak/sandbox.c: remotedapid/sandbox.c
+	@mkdir -p $(@D)
+	cp $< $@
+
+SOAK_FUZZ_SECONDS?= 240
+
+soak: all $(RDBENCH) $(SOAK_DATA)
+	@RD_SOAK=yes sh regress/lib/check.sh $(O) soak; rc=$$?; \
+	$(MAKE) -f build.mk fuzz-check \
+	    FUZZ_CHECK_SECONDS=$(SOAK_FUZZ_SECONDS) || rc=1; \
+	exit $$rc
+
 FORCE:
 
 # Objects made on the way to a test program are kept, not rebuilt.
 .SECONDARY:
 
-.PHONY: all check fuzz fuzz-check fuzz-live valgrind-check FORCE
+.PHONY: all check fuzz fuzz-check fuzz-live valgrind-check soak FORCE
 
 -include $(shell find $(O)/obj $(O)/obj-regress -name '*.d' 2>/dev/null)

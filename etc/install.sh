@@ -86,12 +86,13 @@ fi
 rm -f "$tmp"
 
 # The test suite, to run where it is installed: kyua test -k
-# $testdir/Kyuafile.  Tests of the test build's hooks, and the test of
-# `make install' itself (it needs the build tree), stay behind.
+# $testdir/Kyuafile.  Tests of the test build's hooks, the test of
+# `make install' itself and `make soak' (they need the build tree) stay
+# behind.
 rm -rf "$d$testdir"
 install -d -m 755 "$d$testdir"
 (cd "$b/tests" && tar cf - --exclude=hooks --exclude=hooks_test.sh \
-    --exclude=garbage_test.sh --exclude=install_test.sh .) |
+    --exclude=garbage_test.sh --exclude=install_test.sh --exclude=./soak .) |
     (cd "$d$testdir" && tar xf -)
 sed -i.orig -e "s|$b|$PREFIX|g" "$d$testdir/lib/lib.sh"
 sed -i.orig -e '/hooks_test.sh/d' "$d$testdir/daemon/Kyuafile"

@@ -479,33 +479,44 @@ waiting_client_gets_504_cleanup()
 atf_test_case sixteen_tunnels_4mib_both_ways cleanup
 sixteen_tunnels_4mib_both_ways_head()
 {
-	atf_set descr "16 tunnels x 4 MiB, each echoed back at once, every" \
-	    "one's bytes intact both ways (no loss, no reorder, no mixing)"
-	atf_set timeout 120
+	atf_set descr "16 tunnels x 4 MiB (1 GiB in make soak), each echoed" \
+	    "back at once, every one's bytes intact both ways (no loss, no" \
+	    "reorder, no mixing)"
+	atf_set timeout "$(rd_size 120 1800)"
 }
 sixteen_tunnels_4mib_both_ways_body()
 {
+	size=$(rd_size 4194304 1073741824)
+	limit=$(rd_size 60 1500)
 	rd_setup
 	rd_daemon_start
+	# streams, hashed as they go: 16 GiB three times over is no file
+	for i in $(seq 0 15); do
+		rd_stream_in "got.$i"
+	done
 	rd_agent agent -c 16 -e -r got
 	for i in $(seq 0 15); do
-		rd_random "up.$i" 4194304
+		rd_stream_out "up.$i" "$size"
+		rd_stream_in "back.$i"
 		rd_start "client.$i" "$(rd_libdir)/rdpeer" connect \
 		    -s "up.$i" -r "back.$i" "$RD_CURL"
 	done
 	for i in $(seq 0 15); do
-		rd_wait_exit "client.$i" 60 ||
+		rd_wait_exit "client.$i" "$limit" ||
 		    atf_fail "client $i failed: $(tt_flat "client.$i.log")"
 	done
 	rd_wait_exit agent 30 || atf_fail "agent failed: $(tt_flat agent.log)"
 	for i in $(seq 0 15); do
-		rd_same_sha256 "up.$i" "back.$i"
+		[ "$(rd_stream_sha "up.$i")" = "$(rd_stream_sha "back.$i")" ] ||
+		    atf_fail "tunnel $i: what came back is not what was sent"
 	done
-	# what the agent's ends received: the same 16 files, in some order
-	sent=$(for i in $(seq 0 15); do rd_sha256 "up.$i"; done | sort)
-	recv=$(for i in $(seq 0 15); do rd_sha256 "got.$i"; done | sort)
+	# what the agent's ends received: the same 16 streams, in some order
+	sent=$(for i in $(seq 0 15); do rd_stream_sha "up.$i"; done | sort)
+	recv=$(for i in $(seq 0 15); do rd_stream_sha "got.$i"; done | sort)
 	[ "$sent" = "$recv" ] ||
-	    atf_fail "the server ends did not receive the 16 files sent"
+	    atf_fail "the server ends did not receive the 16 streams sent"
+	grep -c "tunnel /test/path/: .* $size bytes up, $size down" rd.log |
+	    grep -qx 16 || atf_fail "not 16 tunnel lines of $size bytes each way"
 	rd_post
 	rd_daemon_stop
 }
@@ -517,27 +528,29 @@ sixteen_tunnels_4mib_both_ways_cleanup()
 atf_test_case half_close_passes_fin cleanup
 half_close_passes_fin_head()
 {
-	atf_set descr "Client sends 8 MiB then SHUT_WR: the server sees EOF," \
-	    "then its 8 MiB reply arrives intact, then EOF"
-	atf_set timeout 60
+	atf_set descr "Client sends 8 MiB (100 MB in make soak) then SHUT_WR:" \
+	    "the server sees EOF, then its reply of as much arrives intact," \
+	    "then EOF"
+	atf_set timeout "$(rd_size 60 300)"
 }
 half_close_passes_fin_body()
 {
+	size=$(rd_size 8388608 104857600)
 	rd_setup
 	rd_daemon_start
 	tt_wrpy
-	rd_random up.bin 8388608
-	rd_random down.bin 8388608
+	rd_random up.bin "$size"
+	rd_random down.bin "$size"
 	tt_pyagent agent reply down.bin	# reads to EOF, then replies
 	atf_check "$(rd_libdir)/rdpeer" connect -s up.bin -r back "$RD_CURL"
 	rd_wait 10 grep -q " done " agent.log ||
 	    atf_fail "the server end did not finish: $(tt_flat agent.log)"
-	grep -q " got [^ ]* 8388608 $(rd_sha256 up.bin)$" agent.log ||
-	    atf_fail "the server expected 8388608 bytes then EOF, saw: $(grep ' got ' agent.log | tt_flat)"
+	grep -q " got [^ ]* $size $(rd_sha256 up.bin)$" agent.log ||
+	    atf_fail "the server expected $size bytes then EOF, saw: $(grep ' got ' agent.log | tt_flat)"
 	# the reply went out only after the EOF, and arrived whole
 	rd_same_sha256 down.bin back
-	grep -q "tunnel /test/path/: .* 8388608 bytes up, 8388608 down, .*closed" \
-	    rd.log || atf_fail "no closed tunnel line with 8388608 bytes each way"
+	grep -q "tunnel /test/path/: .* $size bytes up, $size down, .*closed" \
+	    rd.log || atf_fail "no closed tunnel line with $size bytes each way"
 	rd_post
 	rd_daemon_stop
 }
@@ -550,16 +563,17 @@ atf_test_case slow_consumer_back_pressure cleanup
 slow_consumer_back_pressure_head()
 {
 	atf_set descr "A server end that stops reading while the client pushes" \
-	    "64 MiB: the relay holds back (its RSS stays flat), the bytes" \
-	    "arrive intact once it reads again"
-	atf_set timeout 120
+	    "64 MiB (1 GiB in make soak): the relay holds back (its RSS" \
+	    "stays flat), the bytes arrive intact once it reads again"
+	atf_set timeout "$(rd_size 120 900)"
 }
 slow_consumer_back_pressure_body()
 {
+	size=$(rd_size 67108864 1073741824)
 	rd_setup
 	rd_daemon_start
 	tt_wrpy
-	rd_random big.bin 67108864
+	rd_random big.bin "$size"
 	tt_pyagent agent slow 4 4096	# 4 s without reading, SO_RCVBUF 4096
 	before=$(tt_rss)
 	rd_start client "$(rd_libdir)/rdpeer" connect -s big.bin "$RD_CURL"
@@ -576,11 +590,12 @@ slow_consumer_back_pressure_body()
 	echo "relay RSS: $before kB before, $peak kB at most while stalled"
 	[ $((peak - before)) -lt 4096 ] ||
 	    atf_fail "relay RSS grew by $((peak - before)) kB (from $before to $peak) while the reader stalled; expected < 4096 kB"
-	rd_wait_exit client 60 || atf_fail "client failed: $(tt_flat client.log)"
+	rd_wait_exit client "$(rd_size 60 600)" ||
+	    atf_fail "client failed: $(tt_flat client.log)"
 	rd_wait 10 grep -q " got " agent.log ||
 	    atf_fail "the server end did not finish: $(tt_flat agent.log)"
-	grep -q " got [^ ]* 67108864 $(rd_sha256 big.bin)$" agent.log ||
-	    atf_fail "expected 67108864 bytes with the sender's sha256, saw: $(grep ' got ' agent.log | tt_flat)"
+	grep -q " got [^ ]* $size $(rd_sha256 big.bin)$" agent.log ||
+	    atf_fail "expected $size bytes with the sender's sha256, saw: $(grep ' got ' agent.log | tt_flat)"
 	rd_post
 	rd_daemon_stop
 }

@@ -147,6 +147,8 @@ rd_stop()
 {
 	_pid=$(rd_pid "$1")
 	[ -n "$_pid" ] || return 0
+	# a stream is a pipeline in a process group of its own: all of it
+	[ -f "$1.pgrp" ] && kill -"${2:-TERM}" -- "-$_pid" 2>/dev/null
 	kill -"${2:-TERM}" "$_pid" 2>/dev/null
 	_i=0
 	while kill -0 "$_pid" 2>/dev/null && [ $_i -lt 100 ]; do
@@ -227,6 +229,64 @@ rd_same_sha256()
 	_b=$(rd_sha256 "$2")
 	[ "$_a" = "$_b" ] ||
 	    atf_fail "sha256 differs: $1 $_a, $2 $_b ($(wc -c <"$1") and $(wc -c <"$2") bytes)"
+}
+
+# --- sizes: `make check' and `make soak' ---------------------------
+#
+# Every row of the test plan runs at a small scale in `make check'; with
+# RD_SOAK=yes in the environment (`make soak') the same cases run at the
+# full sizes the plan names.  Kyua passes the environment to the heads
+# as well as to the bodies, so a head can scale its timeout the same way.
+
+# rd_soak: true in a soak run.
+rd_soak()
+{
+	[ "${RD_SOAK:-no}" = yes ]
+}
+
+# rd_size SMALL FULL: SMALL in `make check', FULL in `make soak'.
+rd_size()
+{
+	if rd_soak; then echo "$2"; else echo "$1"; fi
+}
+
+# rd_stream_out NAME BYTES: a FIFO NAME that yields BYTES pseudo-random
+# bytes to the first program that opens it; their sha256 lands in
+# NAME.sha.  AES-CTR makes the bytes and openssl's SHA-256 (the CPU's SHA
+# instructions) hashes them, so a GiB costs a second and no disk.
+rd_stream_out()
+{
+	mkfifo "$1"
+	: >"$1.gen.pgrp"
+	rd_start "$1.gen" setsid sh -c 'openssl enc -aes-128-ctr -nosalt \
+	    -pass "pass:$1$$" -pbkdf2 </dev/zero 2>/dev/null | head -c "$2" |
+	    tee "$1" | openssl dgst -sha256 -r | cut -d" " -f1 >"$1.sha"' \
+	    sh "$1" "$2"
+}
+
+# rd_stream_in NAME: a FIFO NAME whose bytes are hashed, not stored: the
+# sha256 lands in NAME.sha.
+rd_stream_in()
+{
+	mkfifo "$1"
+	: >"$1.sum.pgrp"
+	rd_start "$1.sum" setsid sh -c \
+	    'openssl dgst -sha256 -r <"$1" | cut -d" " -f1 >"$1.sha"' sh "$1"
+}
+
+# rd_stream_sha NAME [SECONDS]: the sha256 of stream NAME, once its
+# generator or hasher is done (it may run in a command substitution,
+# where wait(1) does not reap it: its PID gone or a zombie is done).
+rd_stream_sha()
+{
+	for _s in gen sum; do
+		[ -f "$1.$_s.pid" ] || continue
+		rd_wait "${2:-60}" sh -c "! ps -o stat= -p $(cat "$1.$_s.pid") |
+		    grep -qv Z" ||
+		    atf_fail "stream $1 not done within ${2:-60} s"
+	done
+	grep -E '^[0-9a-f]{64}$' "$1.sha" ||
+	    atf_fail "stream $1 has no sha256: $(cat "$1".*.log)"
 }
 
 # rd_fdcount PID: how many descriptors a process holds.

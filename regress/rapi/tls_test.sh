@@ -144,9 +144,9 @@ idle_control_channel_behind_nginx_head()
 {
 	atf_set descr "TESTPLAN row 10: behind nginx with proxy_read_timeout" \
 	    "3s, the WebSocket of rapi expose -i 1 (relay ping interval 1)" \
-	    "stays up while idle for 8 s, and the next client is served;" \
-	    "with pings every 30 s instead, nginx cuts it"
-	atf_set timeout 90
+	    "stays up while idle for 8 s (30 s in make soak), and the next" \
+	    "client is served; with pings every 30 s instead, nginx cuts it"
+	atf_set timeout "$(rd_size 90 150)"
 }
 idle_control_channel_behind_nginx_body()
 {
@@ -164,7 +164,7 @@ idle_control_channel_behind_nginx_body()
 	    rt_expose expose -i 30 -C ca.pem -k server.secret \
 	    "$(rt_front "$RT_NGINX" /tls/ rwss)" "127.0.0.1:$RT_PORT") ||
 	    atf_fail "the control did not start: $(rt_flat control/*.log)"
-	sleep 8
+	sleep "$(rd_size 8 30)"
 	[ "$(grep -c registered expose.log)" -eq 1 ] &&
 	    ! grep -q "retrying" expose.log ||
 	    atf_fail "the WebSocket did not stay up: $(rt_flat expose.log)"
