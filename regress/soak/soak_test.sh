@@ -199,7 +199,8 @@ sk_strace_session()
 	done
 
 	# a session that reaches the rare paths: tunnels in clear and in
-	# TLS, refused keys, a head timeout, key edits, two reloads
+	# TLS, refused keys, a head timeout, a key added and rotated, two
+	# reloads
 	rd_agent agent -e -R
 	rd_random up.bin 1048576
 	atf_check "$(rd_libdir)/rdpeer" connect -s up.bin -r back.1 "$RD_CURL"
@@ -218,6 +219,8 @@ print(s.recv(100).split(b"\r\n")[0].decode())' "$RD_PORT" >slow.out 2>&1
 	grep -q " 408 " slow.out || atf_fail "a late head: $(sk_flat slow.out)"
 	atf_check -o ignore -e ignore "$(rd_sbin rapictl)" -s rd.sock \
 	    key add client extra
+	atf_check -o ignore -e ignore "$(rd_sbin rapictl)" -s rd.sock \
+	    key rotate extra grace 60s
 	atf_check -o ignore "$(rd_sbin rapictl)" -s rd.sock show tunnels
 	atf_check -o ignore "$(rd_sbin rapictl)" -s rd.sock reload
 	kill -HUP "$daemon"
@@ -263,8 +266,9 @@ atf_test_case strace_session_only_allowlisted cleanup
 strace_session_only_allowlisted_head()
 {
 	atf_set descr "Row 29: a whole session (TLS, bad keys, a late head," \
-	    "key edits, SIGHUP and rapictl reload) under strace -f: a relay" \
-	    "child makes no call outside sandbox.c's list after its filter loads"
+	    "key add and rotate, SIGHUP and rapictl reload) under strace -f:" \
+	    "a relay child makes no call outside sandbox.c's list after its" \
+	    "filter loads"
 	atf_set timeout 300
 }
 strace_session_only_allowlisted_body()
