@@ -210,6 +210,13 @@ rd_wait_log()
 	    atf_fail "no line matching '$2' in $1 within ${3:-10} s"
 }
 
+# rd_flat FILE ...: the files on one line, cut short, for a failure's
+# message.
+rd_flat()
+{
+	cat "$@" 2>/dev/null | tr '\n' ' ' | head -c 1500
+}
+
 # rd_sha256 [FILE]: the SHA-256 of a file or of standard input, in hex.
 rd_sha256()
 {

@@ -66,19 +66,19 @@ handshakes_100k_fds_rss_flat_body()
 	rd_daemon_start
 	rd_start agent "$(rd_prefix)/bench/rdbench" agent "$RD_SURL"
 	rd_wait 10 grep -q "^ready" agent.log ||
-	    atf_fail "the agent did not register: $(dp_flat agent.log)"
+	    atf_fail "the agent did not register: $(rd_flat agent.log)"
 	total=0
 	for round in $(seq 1 10); do
 		# 4 openers x 2500: 10000 a round
 		"$(rd_prefix)/bench/rdbench" setup "$RD_CURL" 2500 4 \
 		    >"round.$round" 2>"round.$round.err" ||
-		    atf_fail "round $round: $(dp_flat "round.$round.err")"
+		    atf_fail "round $round: $(rd_flat "round.$round.err")"
 		set -- $(cat "round.$round")
 		[ "$6" = 0 ] ||
-		    atf_fail "round $round: $6 tunnels failed: $(dp_flat "round.$round.err")"
+		    atf_fail "round $round: $6 tunnels failed: $(rd_flat "round.$round.err")"
 		total=$((total + 10000))
 		rd_wait 30 sk_quiet ||
-		    atf_fail "round $round: the relay did not settle: $(dp_flat quiet.out)"
+		    atf_fail "round $round: the relay did not settle: $(rd_flat quiet.out)"
 		fds=$(sk_fds)
 		rss=$(sk_rss)
 		echo "$total tunnels, $1/s, setup p99 $3 ms: fds $fds; RSS kB $rss"
@@ -124,7 +124,7 @@ reload_ten_hups_under_handshake_load_body()
 	rd_start benchagent "$(rd_prefix)/bench/rdbench" agent \
 	    "rws://$(cat server.secret)@127.0.0.1:$RD_PORT/bench/"
 	rd_wait 10 grep -q "^ready" benchagent.log ||
-	    atf_fail "the bench agent did not register: $(dp_flat benchagent.log)"
+	    atf_fail "the bench agent did not register: $(rd_flat benchagent.log)"
 	for i in 1 2 3 4; do
 		rd_stream_out "bulk.$i" 268435456
 		rd_stream_in "back.$i"
@@ -142,14 +142,14 @@ reload_ten_hups_under_handshake_load_body()
 	done
 	rd_wait 10 sh -c '[ "$(grep -c "configuration reloaded" rd.log)" -ge 10 ]' ||
 	    atf_fail "expected 10 reloads, saw $(grep -c 'configuration reloaded' rd.log)"
-	rd_wait_exit load 120 || atf_fail "the openers failed: $(dp_flat load.log)"
+	rd_wait_exit load 120 || atf_fail "the openers failed: $(rd_flat load.log)"
 	set -- $(cat load.log)
 	echo "40000 tunnel setups across 10 reloads: $1/s, setup p99 $3 ms," \
 	    "$6 failed"
 	[ "$6" = 0 ] || atf_fail "$6 tunnel setups failed during the reloads"
 	for i in 1 2 3 4; do
 		rd_wait_exit "client.$i" 300 ||
-		    atf_fail "bulk tunnel $i failed: $(dp_flat "client.$i.log")"
+		    atf_fail "bulk tunnel $i failed: $(rd_flat "client.$i.log")"
 		[ "$(rd_stream_sha "bulk.$i")" = "$(rd_stream_sha "back.$i")" ] ||
 		    atf_fail "bulk tunnel $i: what came back is not what was sent"
 	done
@@ -211,7 +211,7 @@ s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"GET /test/path/ HTTP/1.1\r\n")
 s.settimeout(10)
 print(s.recv(100).split(b"\r\n")[0].decode())' "$RD_PORT" >slow.out 2>&1
-	grep -q " 408 " slow.out || atf_fail "a late head: $(dp_flat slow.out)"
+	grep -q " 408 " slow.out || atf_fail "a late head: $(rd_flat slow.out)"
 	atf_check -o ignore -e ignore "$(rd_sbin rapictl)" -s rd.sock \
 	    key add client extra
 	atf_check -o ignore -e ignore "$(rd_sbin rapictl)" -s rd.sock \
@@ -220,7 +220,7 @@ print(s.recv(100).split(b"\r\n")[0].decode())' "$RD_PORT" >slow.out 2>&1
 	atf_check -o ignore "$(rd_sbin rapictl)" -s rd.sock reload
 	kill -HUP "$daemon"
 	rd_wait 10 sh -c '[ "$(grep -c reloading rd.log)" -ge 2 ]' ||
-	    atf_fail "no second reload: $(grep reload rd.log | dp_flat)"
+	    atf_fail "no second reload: $(grep reload rd.log | rd_flat)"
 	atf_check "$(rd_libdir)/rdpeer" connect -s up.bin -r back.2 "$RD_CURL"
 	rd_same_sha256 up.bin back.2
 	atf_check -o file:up.bin "$(rd_bin rapi)" connect -C ca.pem \
@@ -245,7 +245,7 @@ print(s.recv(100).split(b"\r\n")[0].decode())' "$RD_PORT" >slow.out 2>&1
 		    -e 's/^([a-z0-9_]+)\(.*/\1/p' \
 		    -e 's/^<\.\.\. ([a-z0-9_]+) resumed>.*/\1/p' >>used.all
 		if grep -q 'killed by SIGSYS' "$f"; then
-			atf_fail "$f: killed by SIGSYS: $(tail -3 "$f" | dp_flat)"
+			atf_fail "$f: killed by SIGSYS: $(tail -3 "$f" | rd_flat)"
 		fi
 	done
 	[ "$n" -ge 2 ] ||
