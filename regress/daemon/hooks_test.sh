@@ -67,11 +67,7 @@ forbidden_syscall_kills_child_body()
 	rd_agent agent -c 1 -e
 	rd_start client "$(rd_libdir)/rdpeer" connect -s up.bin -r back \
 	    "rwr://$(cat client.secret)@127.0.0.1:$port/test/path/"
-	rd_wait 10 sh -c "'$(rd_sbin rapictl)' -s rd.sock show tunnels |
-	    grep -q test/path" ||
-	    atf_fail "the tunnel did not open: client: $(rd_flat client.log)" \
-	    "agent: $(rd_flat agent.log) proxy: $(rd_flat proxy.log)" \
-	    "relay: $(tail -8 rd.log | rd_flat)"
+	rd_wait_tunnel
 	holder=$("$(rd_sbin rapictl)" -s rd.sock show tunnels |
 	    awk '/test\/path/ { print $NF }')
 	victim=$((1 - holder))

@@ -51,11 +51,7 @@ gb_start()
 	rd_agent agent -c 1 -e
 	rd_start client "$(rd_libdir)/rdpeer" connect -s up.bin -r back \
 	    "rwr://$(cat client.secret)@127.0.0.1:$port/test/path/"
-	rd_wait 10 sh -c "'$(rd_sbin rapictl)' -s rd.sock show tunnels |
-	    grep -q test/path" ||
-	    atf_fail "the tunnel did not open: client: $(gb_flat client.log)" \
-	    "agent: $(gb_flat agent.log) proxy: $(gb_flat proxy.log)" \
-	    "relay: $(tail -8 rd.log | gb_flat)"
+	rd_wait_tunnel
 	GB_HOLDER=$("$(rd_sbin rapictl)" -s rd.sock show tunnels |
 	    awk '/test\/path/ { print $NF }')
 	GB_VICTIMS=$(echo 0 1 2 | tr ' ' '\n' | grep -vx "$GB_HOLDER")

@@ -403,6 +403,18 @@ rd_agent()
 	    atf_fail "agent did not register: $(cat "$_name.log")"
 }
 
+# rd_wait_tunnel: wait up to 10 s for `rapictl show tunnels' to list a
+# tunnel of /test/path/; else fail with what each side (client, agent,
+# proxy, relay) logged last.
+rd_wait_tunnel()
+{
+	rd_wait 10 sh -c "'$(rd_sbin rapictl)' -s rd.sock show tunnels |
+	    grep -q test/path" ||
+	    atf_fail "the tunnel did not open: client: $(rd_flat client.log)" \
+	    "agent: $(rd_flat agent.log) proxy: $(rd_flat proxy.log)" \
+	    "relay: $(tail -8 rd.log | rd_flat)"
+}
+
 # rd_post: the checks after every test of the daemon: the parent is
 # alive, no relay child died unexpectedly, no sanitizer spoke.
 rd_post()
