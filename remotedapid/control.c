@@ -285,6 +285,9 @@ control_stat(struct ctlconn *cc, uint32_t id)
 {
 	struct msg_tstat	 key;
 
+	/* no child listed a tunnel: no array, and bsearch(3) wants one */
+	if (cc->cc_nstats == 0)
+		return NULL;
 	key.mt_id = id;
 	return bsearch(&key, cc->cc_stats, cc->cc_nstats,
 	    sizeof(*cc->cc_stats), control_stat_cmp);

@@ -55,6 +55,7 @@ RB_GENERATE(conntree, conn, c_entry, conn_cmp)
 static void	 relay_chan_update(void);
 #ifdef REGRESS
 static void	 relay_regress_request(struct conn *);
+static int	 regress_nostats;
 #endif
 static void	 relay_head_read(int, short, void *);
 static void	 relay_waiting_read(int, short, void *);
@@ -1061,6 +1062,9 @@ relay_dispatch_parent(struct msg *m)
 	case RD_MSG_STATS:
 		if (m->m_hdr.mh_len != 0)
 			fatalx("bad stats message");
+#ifdef REGRESS
+		if (!regress_nostats)
+#endif
 		tunnel_stats(m->m_hdr.mh_peerid);
 		relay_send(RD_MSG_STATS_END, m->m_hdr.mh_peerid, -1, NULL, 0);
 		break;
@@ -1129,7 +1133,9 @@ relay_chan_update(void)
  * set, child N calls open(2), which its sandbox forbids, when a request
  * for /regress/forbidden/N comes to it; with RD_REGRESS_GARBAGE set,
  * child N turns hostile when a request for /regress/garbage/N/KIND comes
- * to it, and sends its parent what relay_regress_garbage() lists.
+ * to it, and sends its parent what relay_regress_garbage() lists; with
+ * RD_REGRESS_NOSTATS set, the children never list their tunnels for
+ * rapictl (as when a tunnel is linked after its child answered).
  */
 static int	 regress_syscall = -1;
 static int	 regress_garbage = -1;
@@ -1149,6 +1155,8 @@ relay_regress_hooks(int instance)
 		regress_syscall = instance;
 	if (getenv("RD_REGRESS_GARBAGE") != NULL)
 		regress_garbage = instance;
+	if (getenv("RD_REGRESS_NOSTATS") != NULL)
+		regress_nostats = 1;
 }
 
 /*

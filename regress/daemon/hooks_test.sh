@@ -94,8 +94,43 @@ forbidden_syscall_kills_child_cleanup()
 	rd_stop_all
 }
 
+atf_test_case tunnel_without_child_numbers cleanup
+tunnel_without_child_numbers_head()
+{
+	atf_set descr "a tunnel the parent knows but no child has listed yet" \
+	    "is shown with its numbers unknown, and the parent stays up"
+	atf_set timeout 60
+}
+tunnel_without_child_numbers_body()
+{
+	rd_setup 2
+	rd_start rd env RD_REGRESS_NOSTATS=1 "$RD_DAEMON" -d -v -f rd.conf
+	rd_wait 10 rd_children_ready 2 ||
+	    atf_fail "relay children not ready: $(cat rd.log)"
+	rd_agent agent -c 1 -e
+	mkfifo hold
+	rd_start client "$(rd_libdir)/rdpeer" connect -s hold -r back "$RD_CURL"
+	exec 3>hold
+	rd_wait_tunnel
+	# no child listed it: idle unknown (-1), no bytes counted
+	"$(rd_sbin rapictl)" -s rd.sock -j show tunnels >t.json
+	grep -q '"idle":-1,"bytes_up":0,"bytes_down":0' t.json ||
+	    atf_fail "expected unknown numbers: $(cat t.json)"
+	echo through >&3
+	exec 3>&-
+	rd_wait_exit client 10 || atf_fail "client failed: $(cat client.log)"
+	[ "$(cat back)" = through ] || atf_fail "echo: $(cat back)"
+	rd_post
+	rd_daemon_stop
+}
+tunnel_without_child_numbers_cleanup()
+{
+	rd_stop_all
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case crash_loop_backs_off
+	atf_add_test_case tunnel_without_child_numbers
 	atf_add_test_case forbidden_syscall_kills_child
 }

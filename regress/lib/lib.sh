@@ -404,13 +404,14 @@ rd_agent()
 }
 
 # rd_wait_tunnel: wait up to 10 s for `rapictl show tunnels' to list a
-# tunnel of /test/path/; else fail with what each side (client, agent,
-# proxy, relay) logged last.
+# tunnel of /test/path/; else fail with a sanitizer's report, if one
+# spoke, or what each side (client, agent, proxy, relay) logged last.
 rd_wait_tunnel()
 {
 	rd_wait 10 sh -c "'$(rd_sbin rapictl)' -s rd.sock show tunnels |
-	    grep -q test/path" ||
-	    atf_fail "the tunnel did not open: client: $(rd_flat client.log)" \
+	    grep -q test/path" && return
+	rd_sanitized
+	atf_fail "the tunnel did not open: client: $(rd_flat client.log)" \
 	    "agent: $(rd_flat agent.log) proxy: $(rd_flat proxy.log)" \
 	    "relay: $(tail -8 rd.log | rd_flat)"
 }
