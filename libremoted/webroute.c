@@ -49,17 +49,31 @@ wr_id_valid(const char *id)
 	return i > 0;
 }
 
-/* WR_ID_GENLEN random letters and digits, as the original makes them. */
+/*
+ * WR_ID_GENLEN random letters and digits, as the original makes them.
+ * One arc4random_buf() for a batch of bytes, not a call per letter (each
+ * is a system call or two): a byte below 248 = 4 * 62 picks a letter
+ * without bias, a larger one is thrown away.
+ */
 void
 wr_id_generate(char *out)
 {
 	static const char	 set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 				    "abcdefghijklmnopqrstuvwxyz0123456789";
-	size_t			 i;
+	uint8_t			 rnd[WR_ID_GENLEN];
+	size_t			 i = 0, j = sizeof(rnd);
 
-	for (i = 0; i < WR_ID_GENLEN; i++)
-		out[i] = set[arc4random_uniform(sizeof(set) - 1)];
+	while (i < WR_ID_GENLEN) {
+		if (j == sizeof(rnd)) {
+			arc4random_buf(rnd, sizeof(rnd));
+			j = 0;
+		}
+		if (rnd[j] < 248)
+			out[i++] = set[rnd[j] % (sizeof(set) - 1)];
+		j++;
+	}
 	out[WR_ID_GENLEN] = '\0';
+	explicit_bzero(rnd, sizeof(rnd));
 }
 
 /* base64(sha1(id + GUID)); out has room for DIGEST_B64_SHA1_LEN + 1. */

@@ -67,6 +67,38 @@ ATF_TC_BODY(id_validity, tc)
 	ATF_CHECK(strcmp(a, b) != 0);
 }
 
+/*
+ * Generated IDs are letters and digits only, and each of the 62 turns
+ * up about as often as the others: 1000 IDs are 64000 letters, about
+ * 1032 of each, give or take 32.  Bounds at more than five times that
+ * never trip by chance, but a letter left out, or the bias of a plain
+ * byte % 62 (the first eight letters about 1250 times), does.
+ */
+ATF_TC_WITHOUT_HEAD(id_generate_spread);
+ATF_TC_BODY(id_generate_spread, tc)
+{
+	static const char	 set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "abcdefghijklmnopqrstuvwxyz0123456789";
+	char			 id[WR_ID_GENLEN + 1];
+	const char		*p;
+	unsigned int		 count[62] = { 0 };
+	int			 i, j;
+
+	for (i = 0; i < 1000; i++) {
+		wr_id_generate(id);
+		ATF_REQUIRE_EQ(strlen(id), WR_ID_GENLEN);
+		for (j = 0; j < WR_ID_GENLEN; j++) {
+			p = strchr(set, id[j]);
+			ATF_REQUIRE_MSG(p != NULL && id[j] != '\0',
+			    "byte 0x%02x in an ID", (unsigned char)id[j]);
+			count[p - set]++;
+		}
+	}
+	for (j = 0; j < 62; j++)
+		ATF_CHECK_MSG(count[j] > 860 && count[j] < 1200,
+		    "'%c' came %u times in 64000", set[j], count[j]);
+}
+
 ATF_TC_WITHOUT_HEAD(request_bytes);
 ATF_TC_BODY(request_bytes, tc)
 {
@@ -256,6 +288,7 @@ ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, accept_key_vector);
 	ATF_TP_ADD_TC(tp, id_validity);
+	ATF_TP_ADD_TC(tp, id_generate_spread);
 	ATF_TP_ADD_TC(tp, request_bytes);
 	ATF_TP_ADD_TC(tp, responses_check);
 	ATF_TP_ADD_TC(tp, notify_write_exact);
