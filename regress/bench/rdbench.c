@@ -109,7 +109,6 @@ nodelay(int fd)
 /* --- the server side ------------------------------------------------------ */
 
 static int	 srv_epoll;
-static int	 srv_pipe[2];	/* agent: accepted descriptors come here */
 
 static void
 srv_close(struct sconn *s)
@@ -248,16 +247,10 @@ srv_loop(void *arg)
 		n = epoll_wait(srv_epoll, evs, 256, -1);
 		for (i = 0; i < n; i++) {
 			if (evs[i].data.ptr == NULL) {
-				/* a listener, or the agent's pipe */
-				if (lfd != -1) {
-					while ((fd = accept4(lfd, NULL, NULL,
-					    SOCK_NONBLOCK)) != -1)
-						srv_add(fd);
-				} else {
-					while (read(srv_pipe[0], &fd,
-					    sizeof(fd)) == sizeof(fd))
-						srv_add(fd);
-				}
+				/* the listener */
+				while ((fd = accept4(lfd, NULL, NULL,
+				    SOCK_NONBLOCK)) != -1)
+					srv_add(fd);
 				continue;
 			}
 			if (srv_run(evs[i].data.ptr) == -1)
@@ -296,25 +289,24 @@ cmd_serve(const char *port)
 	return 0;
 }
 
-/* An agent: one thread accepts tunnels (the SDK), one serves them. */
+/*
+ * An agent: one thread accepts tunnels (the SDK), one serves them.  The
+ * accepting thread puts each new socket in the serving thread's epoll
+ * set itself (epoll_ctl is safe across threads), so the serving thread
+ * wakes once, for the tunnel's bytes.
+ */
 static int
 cmd_agent(const char *url)
 {
 	struct rapi_listener	*l;
-	struct epoll_event	 ev;
 	pthread_t		 t;
 	char			 errbuf[RAPI_ERRLEN];
 	int			 fd;
 
 	if ((l = rapi_listen(url, NULL, errbuf, sizeof(errbuf))) == NULL)
 		errx(1, "%s", errbuf);
-	if ((srv_epoll = epoll_create1(0)) == -1 ||
-	    pipe2(srv_pipe, O_NONBLOCK) == -1)
+	if ((srv_epoll = epoll_create1(0)) == -1)
 		err(1, "epoll");
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN;
-	ev.data.ptr = NULL;
-	epoll_ctl(srv_epoll, EPOLL_CTL_ADD, srv_pipe[0], &ev);
 	if (pthread_create(&t, NULL, srv_loop, NULL) != 0)
 		errx(1, "pthread_create");
 	printf("ready\n");
@@ -326,9 +318,7 @@ cmd_agent(const char *url)
 				continue;
 			errx(1, "%s", errbuf);
 		}
-		while (write(srv_pipe[1], &fd, sizeof(fd)) == -1 &&
-		    errno == EAGAIN)
-			usleep(100);
+		srv_add(fd);
 	}
 }
 
