@@ -867,6 +867,15 @@ parent_on_wait(struct child *ch, struct msg *m)
 	steer_add((struct sockaddr *)&r->r_agentss, ch);
 	pc->pc_state = PC_WAITING;
 	pc->pc_wait = w;
+	/*
+	 * The client's child hears it before anything can come of the
+	 * notice: a dial-back that the agent makes on it is accepted after
+	 * this, and its RD_MSG_CONN follows this on the same channel.  So
+	 * when that dial-back lands in the client's child, the child links
+	 * the two at once and says so (RD_MSG_LINKED), without asking.
+	 */
+	pc->pc_granted = 1;
+	parent_send(ch, RD_MSG_WAITING, pc->pc_id, -1, NULL, 0);
 
 	memset(&mn, 0, sizeof(mn));
 	mn.mn_agent = r->r_agent->pc_id;
@@ -960,10 +969,13 @@ parent_on_dial(struct child *ch, struct msg *m)
 		parent_send(ch, RD_MSG_ANSWER, pc->pc_id, -1, &ma, sizeof(ma));
 		return 0;
 	}
+	/*
+	 * The client's child links the two, or answers the dial-back 400
+	 * if the client is gone or linked meanwhile; it says which
+	 * (RD_MSG_LINKED or RD_MSG_CLOSED), and the tunnel is recorded
+	 * then.
+	 */
 	client = w->w_client;
-	waiting_free(w);
-	ptunnel_new(client, pc, md.md_path);
-
 	ml = &pc->pc_link;
 	memset(ml, 0, sizeof(*ml));
 	ml->ml_client = client->pc_id;
@@ -971,11 +983,14 @@ parent_on_dial(struct child *ch, struct msg *m)
 	ml->ml_server_timeout = md.md_timeout;
 	strlcpy(ml->ml_server_addr, md.md_addr, sizeof(ml->ml_server_addr));
 	if (client->pc_child == ch) {
+		pc->pc_state = PC_LINKING;
 		parent_send(ch, RD_MSG_LINK, client->pc_id, -1, ml,
 		    sizeof(*ml));
 		return 0;
 	}
 	/* The dial-back moves to the child that holds the client. */
+	log_debug("dial-back %u moves from relay %d to relay %d", pc->pc_id,
+	    ch->ch_slot, client->pc_child->ch_slot);
 	pc->pc_state = PC_MOVING;
 	pc->pc_dest = client->pc_child;
 	parent_send(ch, RD_MSG_GIVE, pc->pc_id, -1, NULL, 0);
@@ -1015,10 +1030,50 @@ parent_on_given(struct child *ch, struct msg *m)
 	ch->ch_conns--;
 	pc->pc_child = pc->pc_dest;
 	pc->pc_child->ch_conns++;
-	pc->pc_state = PC_OPEN;
+	pc->pc_state = PC_LINKING;
 	pc->pc_dest = NULL;
 	parent_send(pc->pc_child, RD_MSG_LINK, client->pc_id, m->m_fd,
 	    &pc->pc_link, sizeof(pc->pc_link));
+	return 0;
+}
+
+/*
+ * A child linked a tunnel: a client it was told waits (RD_MSG_WAITING)
+ * with a dial-back it took itself or was sent to link.
+ */
+static int
+parent_on_linked(struct child *ch, struct msg *m)
+{
+	struct msg_linked	 mk;
+	struct pconn		*client, *server;
+
+	if (msg_get(m, &mk, sizeof(mk)) == -1 ||
+	    !field_ok(mk.mk_key, sizeof(mk.mk_key)) ||
+	    !field_ok(mk.mk_addr, sizeof(mk.mk_addr)) ||
+	    !field_ok(mk.mk_path, sizeof(mk.mk_path)) ||
+	    (client = parent_conn_of(ch, mk.mk_client)) == NULL ||
+	    (server = parent_conn_of(ch, mk.mk_server)) == NULL ||
+	    !client->pc_granted || client->pc_tunnel != NULL)
+		return -1;
+	log_debug("tunnel %u linked in relay %d, %s", client->pc_id,
+	    ch->ch_slot, server->pc_state == PC_HANDSHAKE ? "in place" :
+	    "as told");
+	if (server->pc_state == PC_HANDSHAKE) {
+		/* it came to the client's child: the parent hears of it now */
+		pconn_handshake_done(server);
+		strlcpy(server->pc_key, mk.mk_key, sizeof(server->pc_key));
+		strlcpy(server->pc_addr, mk.mk_addr, sizeof(server->pc_addr));
+		parent_key_used(server->pc_key);
+	} else if (server->pc_state != PC_LINKING ||
+	    server->pc_link.ml_client != client->pc_id)
+		return -1;
+	/* no longer waiting (its route may have gone meanwhile) */
+	if (client->pc_wait != NULL)
+		waiting_free(client->pc_wait);
+	client->pc_granted = 0;
+	client->pc_state = PC_OPEN;
+	server->pc_state = PC_OPEN;
+	ptunnel_new(client, server, mk.mk_path);
 	return 0;
 }
 
@@ -1106,6 +1161,8 @@ parent_dispatch_relay(struct child *ch, struct msg *m)
 		return 0;
 	case RD_MSG_AUTHFAIL:
 		return parent_on_authfail(ch, m);
+	case RD_MSG_LINKED:
+		return parent_on_linked(ch, m);
 	case RD_MSG_TSTAT:
 	case RD_MSG_STATS_END:
 		return control_child_stats(ch, m);

@@ -49,8 +49,11 @@ static struct relay_env	 relay_env;
 struct relay_env	*rl = &relay_env;
 
 static int	 conn_cmp(struct conn *, struct conn *);
+static int	 grant_cmp(struct conn *, struct conn *);
 RB_PROTOTYPE(conntree, conn, c_entry, conn_cmp);
 RB_GENERATE(conntree, conn, c_entry, conn_cmp)
+RB_PROTOTYPE(granttree, conn, c_grantentry, grant_cmp);
+RB_GENERATE(granttree, conn, c_grantentry, grant_cmp)
 
 static void	 relay_chan_update(void);
 #ifdef REGRESS
@@ -73,6 +76,40 @@ conn_find(uint32_t id)
 
 	key.c_id = id;
 	return RB_FIND(conntree, &rl->r_conns, &key);
+}
+
+/*
+ * Waiting clients the parent granted their (path, WebRoute-ID): a
+ * dial-back that presents the same pair here is theirs.  The parent's
+ * waiting table keeps a pair unique, so a collision here is a client
+ * still on its way out; that one is left to the parent's word.
+ */
+static int
+grant_cmp(struct conn *a, struct conn *b)
+{
+	int	 r;
+
+	if ((r = strcmp(a->c_wrid, b->c_wrid)) != 0)
+		return r;
+	return strcmp(a->c_path, b->c_path);
+}
+
+static void
+conn_grant(struct conn *c)
+{
+	if (c->c_granted || c->c_state != CS_WAITING || c->c_path == NULL ||
+	    RB_INSERT(granttree, &rl->r_grants, c) != NULL)
+		return;
+	c->c_granted = 1;
+}
+
+static void
+conn_ungrant(struct conn *c)
+{
+	if (!c->c_granted)
+		return;
+	RB_REMOVE(granttree, &rl->r_grants, c);
+	c->c_granted = 0;
 }
 
 /* --- buffers ---------------------------------------------------------- */
@@ -210,6 +247,7 @@ conn_free(struct conn *c, int tell)
 		close(c->c_fd);
 	if (tell && !c->c_told)
 		relay_closed(c->c_id, 0, c->c_answer, 0, 0);
+	conn_ungrant(c);
 	RB_REMOVE(conntree, &rl->r_conns, c);
 	if (c->c_http != NULL)
 		freezero(c->c_http, sizeof(*c->c_http));
@@ -383,6 +421,7 @@ conn_answer(struct conn *c, enum http_answer a)
 	char	 buf[HTTP_ANSWER_MAX];
 	size_t	 n;
 
+	conn_ungrant(c);
 	n = http_answer(a, buf, sizeof(buf));
 	c->c_answer = a;
 	log_debug("%s %s: %d %s", c->c_addr, c->c_path ? c->c_path : "-",
@@ -484,9 +523,30 @@ relay_waiting_timeout(int fd, short event, void *arg)
 	conn_answer(c, ANS_GATEWAY_TIMEOUT);
 }
 
+/*
+ * Link a waiting client and its server's dial-back, telling the parent
+ * first: the tunnel's end, which may come at once, is told after it.
+ */
+static void
+relay_link(struct conn *client, struct conn *server, int server_timeout,
+    const char *server_addr)
+{
+	struct msg_linked	 mk;
+
+	memset(&mk, 0, sizeof(mk));
+	mk.mk_client = client->c_id;
+	mk.mk_server = server->c_id;
+	strlcpy(mk.mk_key, server->c_key, sizeof(mk.mk_key));
+	strlcpy(mk.mk_addr, server_addr, sizeof(mk.mk_addr));
+	strlcpy(mk.mk_path, client->c_path, sizeof(mk.mk_path));
+	relay_send(RD_MSG_LINKED, client->c_id, -1, &mk, sizeof(mk));
+	tunnel_link(client, server, server_timeout, server_addr);
+}
+
 static void
 relay_ask(struct conn *c, const struct rules_verdict *rv)
 {
+	struct conn		*w;
 	struct msg_wait		 mw;
 	struct msg_register	 mr;
 	struct msg_dial		 md;
@@ -517,6 +577,13 @@ relay_ask(struct conn *c, const struct rules_verdict *rv)
 		c->c_state = CS_ASKING;
 		break;
 	case RULES_ASK_LINK:
+		c->c_state = CS_ASKING;
+		/* its client is here and granted: no need to ask */
+		if ((w = RB_FIND(granttree, &rl->r_grants, c)) != NULL &&
+		    w->c_state == CS_WAITING) {
+			relay_link(w, c, c->c_timeout, c->c_addr);
+			break;
+		}
 		memset(&md, 0, sizeof(md));
 		md.md_id = c->c_id;
 		md.md_timeout = c->c_timeout;
@@ -823,11 +890,11 @@ relay_on_link(struct msg *m)
 		fatalx("link of a connection that is not a dial-back");
 	client = conn_find(ml.ml_client);
 	if (client == NULL || client->c_state != CS_WAITING) {
-		/* the client went meanwhile */
+		/* the client went, or was linked, meanwhile */
 		conn_answer(server, ANS_INVALID_REQUEST);
 		return;
 	}
-	tunnel_link(client, server, ml.ml_server_timeout, ml.ml_server_addr);
+	relay_link(client, server, ml.ml_server_timeout, ml.ml_server_addr);
 }
 
 static void
@@ -1073,6 +1140,12 @@ relay_dispatch_parent(struct msg *m)
 			fatalx("bad kill message");
 		relay_on_kill(m->m_hdr.mh_peerid);
 		break;
+	case RD_MSG_WAITING:
+		if (m->m_hdr.mh_len != 0)
+			fatalx("bad waiting message");
+		if ((c = conn_find(m->m_hdr.mh_peerid)) != NULL)
+			conn_grant(c);
+		break;
 	default:
 		fatalx("unknown message %u from parent", m->m_hdr.mh_type);
 	}
@@ -1267,6 +1340,7 @@ relay(int instance, int debug, int verbose)
 	log_procinit(title);
 	rl->r_instance = instance;
 	RB_INIT(&rl->r_conns);
+	RB_INIT(&rl->r_grants);
 	TAILQ_INIT(&rl->r_keys);
 	msg_init(&rl->r_chan, RD_CHILD_FD);
 	log_setsink(relay_log_sink);

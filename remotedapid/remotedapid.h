@@ -192,6 +192,7 @@ enum rd_msg_type {
 	RD_MSG_SHUTDOWN,	/* finish the tunnels, then exit */
 	RD_MSG_STATS,		/* peerid: a serial; list the tunnels */
 	RD_MSG_KILL,		/* peerid: close that tunnel or agent */
+	RD_MSG_WAITING,		/* peerid: that client waits, granted */
 
 	/* child -> parent */
 	RD_MSG_LOG,		/* struct msg_log */
@@ -204,6 +205,7 @@ enum rd_msg_type {
 	RD_MSG_TSTAT,		/* struct msg_tstat: one live tunnel */
 	RD_MSG_STATS_END,	/* peerid: the serial; the list is complete */
 	RD_MSG_AUTHFAIL,	/* struct msg_authfail: a key was refused */
+	RD_MSG_LINKED,		/* struct msg_linked: a tunnel is made */
 
 	RD_MSG_MAX
 };
@@ -249,6 +251,19 @@ struct msg_link {
 	uint32_t	 ml_server;
 	int32_t		 ml_server_timeout;
 	char		 ml_server_addr[WR_IPADDR_MAX];
+};
+
+/*
+ * A child linked a tunnel: a granted client (RD_MSG_WAITING) with a
+ * dial-back that came to it with the client's path and ID, or a pair
+ * the parent sent it (RD_MSG_LINK).  Sent before either side can end.
+ */
+struct msg_linked {
+	uint32_t	 mk_client;
+	uint32_t	 mk_server;
+	char		 mk_key[RD_NAME_MAX];	/* the dial-back's */
+	char		 mk_addr[WR_IPADDR_MAX];	/* the dial-back's */
+	char		 mk_path[RD_PATH_MAX];
 };
 
 struct msg_log {
@@ -490,6 +505,8 @@ struct rd_buf {
 
 struct conn {
 	RB_ENTRY(conn)		 c_entry;
+	RB_ENTRY(conn)		 c_grantentry;	/* c_granted: by path, ID */
+	int			 c_granted;	/* RD_MSG_WAITING came */
 	uint32_t		 c_id;
 	int			 c_fd;
 	enum conn_state		 c_state;
@@ -520,6 +537,7 @@ struct conn {
 	struct agent		*c_agent;
 };
 RB_HEAD(conntree, conn);
+RB_HEAD(granttree, conn);
 
 struct relay_env {
 	int			 r_instance;
@@ -533,6 +551,7 @@ struct relay_env {
 	struct tls		**r_tls;	/* per listener, NULL: plain */
 	uint32_t		 r_nlisteners;
 	struct conntree		 r_conns;
+	struct granttree	 r_grants;	/* waiting clients, granted */
 	int			 r_stopping;
 	struct event		 r_stopev;
 };
@@ -564,7 +583,8 @@ enum pconn_state {
 	PC_OPEN,		/* answered, or anything settled */
 	PC_WAITING,		/* a client waiting for its server */
 	PC_AGENT,		/* an agent holding a route */
-	PC_MOVING		/* a dial-back on its way to another child */
+	PC_MOVING,		/* a dial-back on its way to another child */
+	PC_LINKING		/* a dial-back its client's child links */
 };
 
 struct waiting;
@@ -586,7 +606,8 @@ struct pconn {
 	struct hsaddr		*pc_hsaddr;	/* while handshaking */
 	struct route		*pc_route;	/* PC_AGENT */
 	struct waiting		*pc_wait;	/* PC_WAITING */
-	struct msg_link		 pc_link;	/* PC_MOVING: the link to make */
+	int			 pc_granted;	/* its child was told so */
+	struct msg_link		 pc_link;	/* PC_MOVING, PC_LINKING */
 	struct child		*pc_dest;	/* PC_MOVING: where to */
 	struct ptunnel		*pc_tunnel;	/* a tunnel's client */
 	char			 pc_key[RD_NAME_MAX];	/* the key it used */

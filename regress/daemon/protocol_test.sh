@@ -1246,6 +1246,95 @@ forwarded_for_ignored_without_trusted_proxy_cleanup()
 	rd_stop_all
 }
 
+# pc_conns SLOT: the connections that relay child SLOT holds, as the
+# parent counts them.
+pc_conns()
+{
+	"$(rd_sbin rapictl)" -s rd.sock -j show status | sed -n \
+	    "s/.*\"child\":$1,\"pid\":[0-9]*,\"connections\":\([0-9]*\).*/\1/p"
+}
+
+# pc_holder: the child whose count of connections grew since pc_mark.
+pc_mark()
+{
+	pc_before="$(pc_conns 0) $(pc_conns 1)"
+}
+pc_holder()
+{
+	set -- $pc_before $(pc_conns 0) $(pc_conns 1)
+	if [ "$3" -gt "$1" ]; then echo 0; elif [ "$4" -gt "$2" ]; then echo 1
+	else echo none; fi
+}
+
+atf_test_case dial_backs_link_where_their_clients_wait cleanup
+dial_backs_link_where_their_clients_wait_head()
+{
+	atf_set descr "a dial-back that lands in its client's child is linked" \
+	    "there at once; one that lands in the other child is moved to" \
+	    "its client; both tunnels carry their bytes and are listed"
+	atf_set timeout 60
+}
+dial_backs_link_where_their_clients_wait_body()
+{
+	rd_setup 2
+	rd_daemon_start
+	for f in a b c d; do rd_random $f.bin 100000; done
+	rp_agent agent /test/path/
+	pc_mark
+	# the clients come from other addresses than the agent's: what
+	# comes from the agent's host is steered to its newest client
+	rp_client one --source 127.0.0.2 -i id-one --send a.bin -r one.got \
+	    -t 20 /test/path/
+	rp_notified agent.log id-one >/dev/null
+	one=$(pc_holder)
+	# a second client in the other child: the parent gives a new
+	# connection to the child with fewer, ties in turn, so the second
+	# or the third client goes there (one that does not stays waiting)
+	i=0
+	while :; do
+		pc_mark
+		rp_client two$i --source 127.0.0.3 -i id-two-$i --send b.bin \
+		    -r two.got -t 20 /test/path/
+		rp_notified agent.log id-two-$i >/dev/null
+		two=$(pc_holder)
+		[ "$two" != "$one" ] && break
+		i=$((i + 1))
+		[ $i -lt 3 ] || atf_fail "three clients went to relay $one"
+	done
+	# Dial-backs from the agent's host go to the child of its newest
+	# waiting client: the first (for client one) lands in relay $two
+	# and moves, the second lands where its client waits.
+	rp_client back1 --server-key -i id-one --send c.bin -r back1.got \
+	    -t 20 /test/path/
+	rd_wait_exit one 20 || atf_fail "client one: $(cat one.log)"
+	rd_wait_exit back1 20 || atf_fail "dial-back one: $(cat back1.log)"
+	rp_client back2 --server-key -i id-two-$i --send d.bin \
+	    -r back2.got -t 20 /test/path/
+	rd_wait_exit two$i 20 || atf_fail "client two: $(cat two$i.log)"
+	rd_wait_exit back2 20 || atf_fail "dial-back two: $(cat back2.log)"
+	rd_same_sha256 a.bin back1.got
+	rd_same_sha256 c.bin one.got
+	rd_same_sha256 b.bin back2.got
+	rd_same_sha256 d.bin two.got
+	grep -q "dial-back .* moves from relay $two to relay $one" rd.log ||
+	    atf_fail "the first dial-back did not move: $(grep -E \
+	    'moves|linked in' rd.log)"
+	grep -q "tunnel .* linked in relay $two, in place" rd.log ||
+	    atf_fail "the second was not linked in place: $(grep -E \
+	    'moves|linked in' rd.log)"
+	[ "$(grep -c 'tunnel /test/path/: client .* bytes up' rd.log)" -eq 2 ] ||
+	    atf_fail "expected two tunnel end lines: $(cat rd.log)"
+	"$(rd_sbin rapictl)" -s rd.sock -j show status >status.json
+	grep -q '"tunnels_opened":2,"tunnels_closed":2' status.json ||
+	    atf_fail "the parent did not count both: $(cat status.json)"
+	rd_post
+	rd_daemon_stop
+}
+dial_backs_link_where_their_clients_wait_cleanup()
+{
+	rd_stop_all
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case head_limits_at_boundaries
@@ -1261,6 +1350,7 @@ atf_init_test_cases()
 	atf_add_test_case webroute_version_gets_426
 	atf_add_test_case webroute_link_accept_matches_formula
 	atf_add_test_case pending_id_of_another_client_gets_400
+	atf_add_test_case dial_backs_link_where_their_clients_wait
 	atf_add_test_case early_bytes_reach_server_first
 	atf_add_test_case server_webroute_unknown_id_gets_400
 	atf_add_test_case websocket_handshake_errors

@@ -280,9 +280,12 @@ def head_measure(head):
 
 # --- sockets --------------------------------------------------------------
 
-def connect(port, timeout=5.0):
-    """A TCP connection to the relay on 127.0.0.1:port, no Nagle."""
-    sock = socket.create_connection((HOST, port), timeout=timeout)
+def connect(port, timeout=5.0, source=None):
+    """A TCP connection to the relay on 127.0.0.1:port, no Nagle, from
+    the source address given (another loopback address) if any."""
+    sock = socket.create_connection((HOST, port), timeout=timeout,
+                                    source_address=(source, 0) if source
+                                    else None)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock
 
@@ -734,7 +737,7 @@ def cmd_client(args, keys):
     wrid = args.id
     head = wr_head(args.path, key, wrid, args.header, args.wr_timeout)
     t0 = time.monotonic()
-    sock = connect(args.port, 5.0)
+    sock = connect(args.port, 5.0, args.source)
     print("local %s:%d" % sock.getsockname()[:2], flush=True)
     early = unescape(args.early or "")
     if args.early_file is not None:
@@ -1051,6 +1054,7 @@ def build_parser():
     c.add_argument("-i", "--id", default="rawpeer-" + os.urandom(8).hex())
     c.add_argument("-k", "--key", help="key to present (default client)")
     c.add_argument("--server-key", action="store_true")
+    c.add_argument("--source", help="connect from this loopback address")
     c.add_argument("-H", "--header", action="append", default=[])
     c.add_argument("-e", "--early", help="bytes in the head's packet")
     c.add_argument("-E", "--early-file", help="then this file's bytes")
