@@ -319,6 +319,8 @@ pconn_free(struct pconn *pc)
 	}
 	if (pc->pc_tunnel != NULL)
 		ptunnel_free(pc->pc_tunnel, NULL);
+	if (pc->pc_grantq)
+		TAILQ_REMOVE(&pc->pc_child->ch_grants, pc, pc_grantentry);
 	RB_REMOVE(pconntree, &pe->conns, pc);
 	pc->pc_child->ch_conns--;
 	pe->nconns--;
@@ -545,10 +547,20 @@ void
 parent_send(struct child *ch, uint32_t type, uint32_t peerid, int fd,
     const void *data, size_t len)
 {
+	struct pconn	*pc;
+
 	if (!ch->ch_up) {
 		if (fd != -1)
 			close(fd);
 		return;
+	}
+	/* grants go with the next message, ahead of it (parent_on_wait) */
+	while ((pc = TAILQ_FIRST(&ch->ch_grants)) != NULL) {
+		TAILQ_REMOVE(&ch->ch_grants, pc, pc_grantentry);
+		pc->pc_grantq = 0;
+		if (msg_compose(&ch->ch_chan, RD_MSG_WAITING, pc->pc_id, 0,
+		    -1, NULL, 0) == -1)
+			log_warn("message to relay %d", ch->ch_slot);
 	}
 	if (msg_compose(&ch->ch_chan, type, peerid, 0, fd, data, len) == -1)
 		log_warn("message to relay %d", ch->ch_slot);
@@ -873,9 +885,13 @@ parent_on_wait(struct child *ch, struct msg *m)
 	 * this, and its RD_MSG_CONN follows this on the same channel.  So
 	 * when that dial-back lands in the client's child, the child links
 	 * the two at once and says so (RD_MSG_LINKED), without asking.
+	 * The grant waits for the next message to that child, which it
+	 * precedes (parent_send): a message of its own would wake the
+	 * child now, in the way of the notice.
 	 */
 	pc->pc_granted = 1;
-	parent_send(ch, RD_MSG_WAITING, pc->pc_id, -1, NULL, 0);
+	pc->pc_grantq = 1;
+	TAILQ_INSERT_TAIL(&ch->ch_grants, pc, pc_grantentry);
 
 	memset(&mn, 0, sizeof(mn));
 	mn.mn_agent = r->r_agent->pc_id;
@@ -1328,6 +1344,7 @@ parent_spawn(struct child *ch)
 		fatal("fcntl");
 	ch->ch_pid = pid;
 	ch->ch_up = 1;
+	TAILQ_INIT(&ch->ch_grants);
 	ch->ch_started = time(NULL);
 	ch->ch_conns = 0;
 	ch->ch_evflags = 0;

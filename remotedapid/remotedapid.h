@@ -576,6 +576,7 @@ struct child {
 	time_t			 ch_started;
 	struct event		 ch_restart;
 	struct event		 ch_retry;	/* a send refused: again */
+	TAILQ_HEAD(, pconn)	 ch_grants;	/* granted, not told yet */
 };
 
 enum pconn_state {
@@ -606,7 +607,9 @@ struct pconn {
 	struct hsaddr		*pc_hsaddr;	/* while handshaking */
 	struct route		*pc_route;	/* PC_AGENT */
 	struct waiting		*pc_wait;	/* PC_WAITING */
-	int			 pc_granted;	/* its child was told so */
+	int			 pc_granted;	/* RD_MSG_WAITING is due */
+	int			 pc_grantq;	/* on its child's ch_grants */
+	TAILQ_ENTRY(pconn)	 pc_grantentry;
 	struct msg_link		 pc_link;	/* PC_MOVING, PC_LINKING */
 	struct child		*pc_dest;	/* PC_MOVING: where to */
 	struct ptunnel		*pc_tunnel;	/* a tunnel's client */
