@@ -44,6 +44,7 @@
 
 #define CONN_FINISH_SECONDS	5	/* to write an answer and linger */
 #define CONN_LINGER_MAX		65536	/* bytes drained after an answer */
+#define REPORT_DELAY_MS		10	/* a report waits at most this */
 
 static struct relay_env	 relay_env;
 struct relay_env	*rl = &relay_env;
@@ -163,6 +164,36 @@ relay_send(uint32_t type, uint32_t peerid, int fd, const void *data,
 	relay_chan_update();
 }
 
+/*
+ * A report (a tunnel linked or ended) is nothing the parent must act on
+ * at once: it goes with the next message that is (a log line, a
+ * question), or after REPORT_DELAY_MS, so that the parent wakes once for
+ * several instead of once for each.  The channel keeps the order; a
+ * question asked after a report (rapictl's list of tunnels) is answered
+ * after it.  Log lines go at once, as tests and admins expect them.
+ */
+static int
+relay_report(uint32_t type, uint32_t peerid, const void *data, size_t len)
+{
+	struct timeval	 tv = { 0, REPORT_DELAY_MS * 1000 };
+
+	if (msg_compose(&rl->r_chan, type, peerid, 0, -1, data, len) == -1)
+		return -1;
+	if (rl->r_evready && !evtimer_pending(&rl->r_reportev, NULL))
+		evtimer_add(&rl->r_reportev, &tv);
+	return 0;
+}
+
+static void
+relay_report_due(int fd, short event, void *arg)
+{
+	(void)fd;
+	(void)event;
+	(void)arg;
+	relay_chan_update();
+}
+
+/* A connection ended; the end of a tunnel's side (peer) is a report. */
 void
 relay_closed(uint32_t id, uint32_t peer, enum http_answer answer,
     uint64_t in, uint64_t out)
@@ -175,7 +206,11 @@ relay_closed(uint32_t id, uint32_t peer, enum http_answer answer,
 	mc.mc_answer = answer;
 	mc.mc_bytes_in = in;
 	mc.mc_bytes_out = out;
-	relay_send(RD_MSG_CLOSED, id, -1, &mc, sizeof(mc));
+	if (peer != 0) {
+		if (relay_report(RD_MSG_CLOSED, id, &mc, sizeof(mc)) == -1)
+			fatal("message to parent");
+	} else
+		relay_send(RD_MSG_CLOSED, id, -1, &mc, sizeof(mc));
 }
 
 /* Log lines go to the parent: a sandboxed child has no /dev/log. */
@@ -539,7 +574,8 @@ relay_link(struct conn *client, struct conn *server, int server_timeout,
 	strlcpy(mk.mk_key, server->c_key, sizeof(mk.mk_key));
 	strlcpy(mk.mk_addr, server_addr, sizeof(mk.mk_addr));
 	strlcpy(mk.mk_path, client->c_path, sizeof(mk.mk_path));
-	relay_send(RD_MSG_LINKED, client->c_id, -1, &mk, sizeof(mk));
+	if (relay_report(RD_MSG_LINKED, client->c_id, &mk, sizeof(mk)) == -1)
+		fatal("message to parent");
 	tunnel_link(client, server, server_timeout, server_addr);
 }
 
@@ -1371,6 +1407,7 @@ relay(int instance, int debug, int verbose)
 
 	if (fcntl(RD_CHILD_FD, F_SETFL, O_NONBLOCK) == -1)
 		fatal("fcntl");
+	evtimer_set(&rl->r_reportev, relay_report_due, NULL);
 	rl->r_evready = 1;
 	event_set(&rl->r_chanev, RD_CHILD_FD, EV_READ | EV_PERSIST,
 	    relay_chan_event, NULL);

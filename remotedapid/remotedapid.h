@@ -554,6 +554,7 @@ struct relay_env {
 	struct granttree	 r_grants;	/* waiting clients, granted */
 	int			 r_stopping;
 	struct event		 r_stopev;
+	struct event		 r_reportev;	/* reports are due */
 };
 
 extern struct relay_env	*rl;

@@ -409,15 +409,16 @@ tunnel_free(struct tunnel *t, const char *why)
 	if (t->t_bridge)
 		log_debug("bridge of %s ended: %s", t->t_addr[0], why);
 	else {
+		/* the two reports go with the log line, at once */
+		relay_closed(t->t_id[0], t->t_id[1], ANS_NONE,
+		    t->t_dir[0].d_bytes, t->t_dir[1].d_bytes);
+		relay_closed(t->t_id[1], t->t_id[0], ANS_NONE,
+		    t->t_dir[1].d_bytes, t->t_dir[0].d_bytes);
 		strnvis(vpath, t->t_path, sizeof(vpath), VIS_SAFE | VIS_OCTAL);
 		log_info("tunnel %s: client %s, server %s: %llu bytes up, "
 		    "%llu down, %.1f s, %s", vpath, t->t_addr[0],
 		    t->t_addr[1], (unsigned long long)t->t_dir[0].d_bytes,
 		    (unsigned long long)t->t_dir[1].d_bytes, secs, why);
-		relay_closed(t->t_id[0], t->t_id[1], ANS_NONE,
-		    t->t_dir[0].d_bytes, t->t_dir[1].d_bytes);
-		relay_closed(t->t_id[1], t->t_id[0], ANS_NONE,
-		    t->t_dir[1].d_bytes, t->t_dir[0].d_bytes);
 	}
 	for (i = 0; i < 2; i++) {
 		if (t->t_evflags[i] != 0)

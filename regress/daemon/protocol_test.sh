@@ -1316,6 +1316,12 @@ dial_backs_link_where_their_clients_wait_body()
 	rd_same_sha256 c.bin one.got
 	rd_same_sha256 b.bin back2.got
 	rd_same_sha256 d.bin two.got
+	# the parent counts both once their children have told it (asking
+	# them for their tunnels brings what they had to tell first)
+	rd_wait 5 sh -c "'$(rd_sbin rapictl)' -s rd.sock -j show status |
+	    grep -q '\"tunnels_opened\":2,\"tunnels_closed\":2'" ||
+	    atf_fail "the parent did not count both:" \
+	    "$("$(rd_sbin rapictl)" -s rd.sock -j show status)"
 	grep -q "dial-back .* moves from relay $two to relay $one" rd.log ||
 	    atf_fail "the first dial-back did not move: $(grep -E \
 	    'moves|linked in' rd.log)"
@@ -1324,9 +1330,6 @@ dial_backs_link_where_their_clients_wait_body()
 	    'moves|linked in' rd.log)"
 	[ "$(grep -c 'tunnel /test/path/: client .* bytes up' rd.log)" -eq 2 ] ||
 	    atf_fail "expected two tunnel end lines: $(cat rd.log)"
-	"$(rd_sbin rapictl)" -s rd.sock -j show status >status.json
-	grep -q '"tunnels_opened":2,"tunnels_closed":2' status.json ||
-	    atf_fail "the parent did not count both: $(cat status.json)"
 	rd_post
 	rd_daemon_stop
 }

@@ -175,9 +175,11 @@ rt_proxy_case()
 	    <in >out 2>connect.log ||
 	    atf_fail "rapi connect exited $?: $(rt_flat connect.log)"
 	cmp -s in out || atf_fail "expected the echo, saw: $(rt_flat out)"
+	# the relay's log lines come through its parent, a little later
+	rd_wait 5 grep -q "tunnel /test/path/: client .* linked" rd.log ||
+	    atf_fail "no linked tunnel in the relay's log"
 	client=$(sed -n 's,.*tunnel /test/path/: client \([0-9.]*:[0-9]*\) linked.*,\1,p' \
 	    rd.log)
-	[ -n "$client" ] || atf_fail "no linked tunnel in the relay's log"
 	grep -q "tunnel 0: client $client$" expose.log ||
 	    atf_fail "rapi expose was not told client $client: $(rt_flat expose.log)"
 	case $1 in
