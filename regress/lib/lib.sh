@@ -302,6 +302,65 @@ rd_fdcount()
 	ls "/proc/$1/fd" 2>/dev/null | wc -l
 }
 
+# --- the raw peer (rawpeer.py) --------------------------------------
+
+# rp_script: regress/lib/rawpeer.py, installed beside lib.sh, or in the
+# source tree when the build has not copied it.
+rp_script()
+{
+	h_rp="$(rd_libdir)/rawpeer.py"
+	[ -f "$h_rp" ] || h_rp="$(rd_prefix)/../regress/lib/rawpeer.py"
+	echo "$h_rp"
+}
+
+# rawpeer ARG ...: run it.
+rawpeer()
+{
+	/usr/bin/python3 "$(rp_script)" "$@"
+}
+
+# rp_ok WHAT ARG ...: run rawpeer; fail the test with its output (which
+# says what was expected and what was seen) unless it succeeds.
+rp_ok()
+{
+	h_what=$1
+	shift
+	rawpeer "$@" >rp.out 2>&1 ||
+	    atf_fail "$h_what: $(tr '\n' ' ' <rp.out)"
+}
+
+# rp_agent NAME PATH [ARG ...]: a raw agent on PATH, ready when this
+# returns; its lines (ready, ping, notify ...) go to NAME.log.
+rp_agent()
+{
+	h_name=$1
+	h_path=$2
+	shift 2
+	rd_start "$h_name" /usr/bin/python3 -u "$(rp_script)" agent "$@" \
+	    "$h_path"
+	rd_wait 10 grep -q "^ready" "$h_name.log" ||
+	    atf_fail "raw agent did not register on $h_path: $(cat "$h_name.log")"
+}
+
+# rp_client NAME [ARG ...] PATH: a raw WebRoute client in the background;
+# its lines (local ADDR, status, linked, got N) go to NAME.log.
+rp_client()
+{
+	h_name=$1
+	shift
+	rd_start "$h_name" /usr/bin/python3 -u "$(rp_script)" client "$@"
+	rd_wait 5 grep -q "^local " "$h_name.log" ||
+	    atf_fail "raw client did not connect: $(cat "$h_name.log")"
+}
+
+# rp_notified AGENTLOG ID: wait for the notification of ID; prints it.
+rp_notified()
+{
+	rd_wait 5 grep -q "^notify .*\"id\":\"$2\"" "$1" ||
+	    atf_fail "no notification for id $2 in $1: $(cat "$1")"
+	grep "^notify .*\"id\":\"$2\"" "$1" | head -1 | sed 's/^notify //'
+}
+
 # --- the daemon ------------------------------------------------------
 
 # rd_keygen NAME: a fresh secret (64 hex digits) in NAME.secret.

@@ -17,12 +17,6 @@ rc_peer()
 	/usr/bin/python3 "$(atf_get_srcdir)/ctlpeer.py" "$@"
 }
 
-# rc_rawpeer [ARG ...]: lib's raw protocol peer.
-rc_rawpeer()
-{
-	/usr/bin/python3 "$(rd_libdir)/rawpeer.py" "$@"
-}
-
 # rc_py FILE EXPR: evaluate the Python expression EXPR over the JSON in
 # FILE and print it (true/false as yes/no).  In EXPR, j is the parsed
 # document, items(T) its items of type T, one(T) the only such item.
@@ -122,7 +116,7 @@ rc_works()
 # rc_refused SECRET [PATH]: this client secret gets the 403.
 rc_refused()
 {
-	rc_rawpeer -c "$1" client -x invalid_missing_apikey \
+	rawpeer -c "$1" client -x invalid_missing_apikey \
 	    "${2:-/test/path/}" >refused.log 2>&1 ||
 	    atf_fail "expected a 403: $(cat refused.log)"
 }
