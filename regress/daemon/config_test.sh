@@ -8,13 +8,6 @@
 
 # --- helpers ---------------------------------------------------------
 
-# ct_flat [FILE ...]: files (or standard input) on one line, for
-# atf_fail, whose reason is one line.
-ct_flat()
-{
-	cat "$@" 2>/dev/null | tr '\n' ' ' | head -c 1500
-}
-
 # ct_base: keys and an empty chroot directory (rd_setup's), and the
 # statements every config of these tests starts with, in base.conf.
 ct_base()
@@ -43,9 +36,9 @@ ct_refused()
 {
 	ct_check "$2"
 	[ "$CT_RC" = 1 ] ||
-	    atf_fail "$1: expected exit status 1, saw $CT_RC ($(ct_flat ct.err))"
+	    atf_fail "$1: expected exit status 1, saw $CT_RC ($(rd_flat ct.err))"
 	grep -Eq -- "$3" ct.err ||
-	    atf_fail "$1: expected a line matching '$3', saw: $(ct_flat ct.err)"
+	    atf_fail "$1: expected a line matching '$3', saw: $(rd_flat ct.err)"
 	if grep -q "configuration OK" ct.err; then
 		atf_fail "$1: refused, yet 'configuration OK' was printed"
 	fi
@@ -134,7 +127,7 @@ every_statement_accepted_body()
 	printf 'ping interval 1m' >>all.conf
 	ct_check all.conf
 	[ "$CT_RC" = 0 ] && grep -qx "configuration OK" ct.err ||
-	    atf_fail "expected 'configuration OK' and status 0, saw $CT_RC: $(ct_flat ct.err)"
+	    atf_fail "expected 'configuration OK' and status 0, saw $CT_RC: $(rd_flat ct.err)"
 }
 every_statement_accepted_cleanup()
 {
@@ -163,7 +156,7 @@ statements_take_effect_body()
 	EOF
 	rd_daemon_start -D "relayport=$cmdport"
 	grep -q "listening on 127\.0\.0\.1:$cmdport$" rd.log ||
-	    atf_fail "expected -D relayport=$cmdport to win, saw: $(grep listening rd.log | ct_flat)"
+	    atf_fail "expected -D relayport=$cmdport to win, saw: $(grep listening rd.log | rd_flat)"
 	if grep -q "listening on 127\.0\.0\.1:$fileport$" rd.log; then
 		atf_fail "the file's macro (port $fileport) was used despite -D"
 	fi
@@ -180,7 +173,7 @@ statements_take_effect_body()
 	PY
 	set -- $(cat hs.log)
 	[ "$2 $3" = "HTTP/1.1 408" ] ||
-	    atf_fail "expected 408 to a silent connection, saw: $(ct_flat hs.log)"
+	    atf_fail "expected 408 to a silent connection, saw: $(rd_flat hs.log)"
 	awk -v t="$1" 'BEGIN { exit !(t >= 1 && t <= 3) }' ||
 	    atf_fail "expected the 408 after 'timeout handshake 2s' (1 to 3 s), saw $1 s"
 	rd_post
@@ -253,7 +246,7 @@ errors_name_file_and_line_body()
 	    >two.conf
 	ct_refused "two errors" two.conf "two\.conf:9: prefork must be 1 to 64"
 	grep -q "two\.conf:11: max message must be" ct.err ||
-	    atf_fail "expected the second error at line 11 too, saw: $(ct_flat ct.err)"
+	    atf_fail "expected the second error at line 11 too, saw: $(rd_flat ct.err)"
 	# an error of the file as a whole
 	{ cat prefix.conf; printf 'timeout idle 100\ntimeout max 50\n'; } \
 	    >idle.conf
@@ -283,12 +276,12 @@ missing_user_or_chroot_body()
 	sed "s/^user .*/user \"$user\"/" base.conf >nouser.conf
 	ct_refused "missing user" nouser.conf "user \"$user\" does not exist"
 	[ "$(wc -l <ct.err)" = 1 ] ||
-	    atf_fail "expected one line for a missing user, saw: $(ct_flat ct.err)"
+	    atf_fail "expected one line for a missing user, saw: $(rd_flat ct.err)"
 	sed "s|^chroot .*|chroot \"$PWD/missing\"|" base.conf >nochroot.conf
 	ct_refused "missing chroot" nochroot.conf \
 	    "chroot directory $(ct_quote "$PWD/missing") does not exist"
 	[ "$(wc -l <ct.err)" = 1 ] ||
-	    atf_fail "expected one line for a missing chroot, saw: $(ct_flat ct.err)"
+	    atf_fail "expected one line for a missing chroot, saw: $(rd_flat ct.err)"
 	# a file is not a directory
 	touch notadir
 	sed "s|^chroot .*|chroot \"$PWD/notadir\"|" base.conf >filechroot.conf
@@ -350,7 +343,7 @@ key_file_errors_name_line_body()
 	rc=$?
 	[ "$rc" = 1 ] || atf_fail "expected exit status 1, saw $rc"
 	grep -q "keys1:3: expected: ROLE NAME sha256:HEX" start.log ||
-	    atf_fail "expected the key file error on start, saw: $(ct_flat start.log)"
+	    atf_fail "expected the key file error on start, saw: $(rd_flat start.log)"
 }
 key_file_errors_name_line_cleanup()
 {
@@ -381,7 +374,7 @@ key_file_owner_and_mode_body()
 		chmod "$mode" keys
 		ct_check base.conf
 		[ "$CT_RC" = 0 ] ||
-		    atf_fail "key file mode $mode owned by root: expected it accepted, saw $CT_RC: $(ct_flat ct.err)"
+		    atf_fail "key file mode $mode owned by root: expected it accepted, saw $CT_RC: $(rd_flat ct.err)"
 	done
 	# a symbolic link is not followed
 	chmod 600 keys
@@ -420,7 +413,7 @@ default_listen_loopback_37791_body()
 	rd_daemon_start
 	for l in "127.0.0.1:37791" "\[::1\]:37791"; do
 		grep -q "listening on $l$" rd.log ||
-		    atf_fail "expected 'listening on $l', saw: $(grep listening rd.log | ct_flat)"
+		    atf_fail "expected 'listening on $l', saw: $(grep listening rd.log | rd_flat)"
 	done
 	n=$(grep -c "listening on" rd.log)
 	[ "$n" = 2 ] || atf_fail "expected 2 listeners, saw $n"
@@ -435,7 +428,7 @@ default_listen_loopback_37791_body()
 	PY
 	for a in 127.0.0.1 ::1; do
 		grep -q "^$a HTTP/1.1 403" answers.log ||
-		    atf_fail "expected 403 from $a port 37791, saw: $(ct_flat answers.log)"
+		    atf_fail "expected 403 from $a port 37791, saw: $(rd_flat answers.log)"
 	done
 	rd_post
 	rd_daemon_stop

@@ -8,13 +8,6 @@
 
 # --- helpers ---------------------------------------------------------
 
-# ft_flat [FILE ...]: files (or standard input) on one line, for
-# atf_fail, whose reason is one line.
-ft_flat()
-{
-	cat "$@" 2>/dev/null | tr '\n' ' ' | head -c 1500
-}
-
 # fp_path: faultproxy.py, installed beside lib.sh or in the source tree.
 fp_path()
 {
@@ -38,7 +31,7 @@ fp_start()
 	rd_start "$_name" /usr/bin/python3 "$(fp_path)" \
 	    -u "127.0.0.1:$RD_PORT" "$@"
 	rd_wait 10 grep -q "listening on" "$_name.log" ||
-	    atf_fail "faultproxy $_name did not start: $(ft_flat "$_name.log")"
+	    atf_fail "faultproxy $_name did not start: $(rd_flat "$_name.log")"
 	FP_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' \
 	    "$_name.log")
 }
@@ -211,7 +204,7 @@ sliced_heads_and_frames_body()
 	rd_start agent "$(rd_libdir)/rdpeer" agent -e \
 	    "$(fp_url rws server.secret)"
 	rd_wait 10 grep -q "^ready" agent.log ||
-	    atf_fail "agent did not register through the slicer: $(ft_flat agent.log)"
+	    atf_fail "agent did not register through the slicer: $(rd_flat agent.log)"
 	fp_start fpclient -t slicer,delay_us=1000,limit=1024 \
 	    -t slicer,delay_us=0
 	rd_random up.bin 65536
@@ -223,7 +216,7 @@ sliced_heads_and_frames_body()
 	n=$(grep -c "^tunnel [0-4] from 127\.0\.0\.1:[0-9]* id [0-9a-zA-Z]* timeout 5$" \
 	    agent.log)
 	[ "$n" = 5 ] ||
-	    atf_fail "expected 5 notifications with timeout 5, saw: $(grep ^tunnel agent.log | ft_flat)"
+	    atf_fail "expected 5 notifications with timeout 5, saw: $(grep ^tunnel agent.log | rd_flat)"
 	if grep -E "not received in time|bad request head|idle timeout|unanswered" \
 	    rd.log; then
 		atf_fail "a sliced stream was taken for a bad or slow one"
@@ -254,7 +247,7 @@ latency_and_bandwidth_keep_integrity_body()
 	rd_start agent "$(rd_libdir)/rdpeer" agent -s down.bin -r got \
 	    "$(fp_url rws server.secret)"
 	rd_wait 10 grep -q "^ready" agent.log ||
-	    atf_fail "agent did not register: $(ft_flat agent.log)"
+	    atf_fail "agent did not register: $(rd_flat agent.log)"
 	fp_start fpclient -t latency,ms=100 -t bandwidth,rate=160000
 	start=$(date +%s)
 	atf_check "$(rd_libdir)/rdpeer" connect -s up.bin -r back \
@@ -303,7 +296,7 @@ ft_reset_case()
 	rd_start agent "$(rd_libdir)/rdpeer" agent -s big.bin \
 	    "rws://$(cat server.secret)@127.0.0.1:$agentport/test/path/"
 	rd_wait 10 grep -q "^ready" agent.log ||
-	    atf_fail "agent did not register: $(ft_flat agent.log)"
+	    atf_fail "agent did not register: $(rd_flat agent.log)"
 	sleep 0.3
 	base=$(ft_fds)
 	# the client echoes: it sends no FIN of its own before the reset
@@ -333,7 +326,7 @@ ft_reset_case()
 	    atf_fail "descriptors did not return to their baseline (pid:sockets:all): before $(echo $base), after $(echo $(ft_fds))"
 	ft_cpu_below 5 2 "after the reset"
 	grep -q "tunnel /test/path/: .*, $1 failed" rd.log ||
-	    atf_fail "no tunnel line ending with '$1 failed': $(grep 'tunnel /' rd.log | ft_flat)"
+	    atf_fail "no tunnel line ending with '$1 failed': $(grep 'tunnel /' rd.log | rd_flat)"
 	rd_post
 	rd_daemon_stop
 }
@@ -387,13 +380,13 @@ stalled_stream_idle_timeout_body()
 	rd_start agent "$(rd_libdir)/rdpeer" agent -e \
 	    "$(fp_url rws server.secret)"
 	rd_wait 10 grep -q "^ready" agent.log ||
-	    atf_fail "agent did not register: $(ft_flat agent.log)"
+	    atf_fail "agent did not register: $(rd_flat agent.log)"
 	fp_start fpclient -t timeout,after=262144
 	rd_random data.bin 1048576
 	rd_start client "$(rd_libdir)/rdpeer" connect -s data.bin -r back \
 	    "$(fp_url rwr client.secret)"
 	rd_wait 10 grep -q "stalled after" fpclient.log ||
-	    atf_fail "the stream did not stall: $(ft_flat fpclient.log)"
+	    atf_fail "the stream did not stall: $(rd_flat fpclient.log)"
 	stalled=$(fp_time fpclient.log "stalled after")
 	rd_wait 10 grep -Eq "conn 2: (FIN from the upstream|upstream side:)" \
 	    fpagent.log ||
@@ -443,13 +436,13 @@ slowloris_closed_at_handshake_timeout_body()
 	rd_start slow /usr/bin/python3 conns.py "$RD_PORT" "$n" 0 8 \
 	    client.secret attack.started
 	rd_wait 10 test -f attack.started ||
-	    atf_fail "the attack did not start: $(ft_flat slow.log)"
+	    atf_fail "the attack did not start: $(rd_flat slow.log)"
 	worst=0
 	for i in $(seq 1 "$(rd_size 4 20)"); do
 		t0=$(date +%s%N)
 		"$(rd_libdir)/rdpeer" connect -s small.bin -r "probe.$i" \
 		    "$RD_CURL" >probe.log 2>&1 ||
-		    atf_fail "probe $i during the attack failed: $(ft_flat probe.log)"
+		    atf_fail "probe $i during the attack failed: $(rd_flat probe.log)"
 		ms=$((($(date +%s%N) - t0) / 1000000))
 		[ "$ms" -gt "$worst" ] && worst=$ms
 		rd_same_sha256 small.bin "probe.$i"
@@ -458,7 +451,7 @@ slowloris_closed_at_handshake_timeout_body()
 	echo "slowest probe handshake and echo during the attack: $worst ms"
 	[ "$worst" -lt "$worstmax" ] ||
 	    atf_fail "expected probes under $worstmax ms during the attack, the slowest took $worst ms"
-	rd_wait_exit slow 20 || atf_fail "the attack failed: $(ft_flat slow.log)"
+	rd_wait_exit slow 20 || atf_fail "the attack failed: $(rd_flat slow.log)"
 	awk '
 	    $2 == "open" { open++ }
 	    $2 != "open" { n++; if (min == "" || $3 < min) min = $3
@@ -503,14 +496,14 @@ max_connections_holds_body()
 	rd_start tunnel "$(rd_libdir)/rdpeer" connect -s tunnel.bin \
 	    -r tunnel.back "$(fp_url rwr client.secret)"
 	rd_wait 10 grep -q "^tunnel 0 " agent.log ||
-	    atf_fail "the existing tunnel did not link: $(ft_flat agent.log)"
+	    atf_fail "the existing tunnel did not link: $(rd_flat agent.log)"
 	sleep 0.3
 	sockets=$(ft_sockets)		# agent, tunnel: 3 of the 50
 	ft_conns
 	rd_start flood /usr/bin/python3 conns.py "$RD_PORT" 60 0 10 - \
 	    flood.started flood.done
 	rd_wait 10 test -f flood.started ||
-	    atf_fail "the flood did not start: $(ft_flat flood.log)"
+	    atf_fail "the flood did not start: $(rd_flat flood.log)"
 	sleep 1.5
 	held=$(($(ft_sockets) - sockets))
 	echo "connections the relay holds for the flood: $held"
@@ -533,9 +526,9 @@ max_connections_holds_body()
 	print("answer:", d)
 	sys.exit(0 if not d else 1)
 	PY
-	    atf_fail "at max connections a new connection was served: $(ft_flat full.log)"
+	    atf_fail "at max connections a new connection was served: $(rd_flat full.log)"
 	touch flood.done
-	rd_wait_exit flood 10 || atf_fail "the flood failed: $(ft_flat flood.log)"
+	rd_wait_exit flood 10 || atf_fail "the flood failed: $(rd_flat flood.log)"
 	bad=$(awk '$4 > 0' flood.log | head -3)
 	[ -z "$bad" ] ||
 	    atf_fail "expected idle connections closed with no bytes or left waiting, saw: $bad"
@@ -552,9 +545,9 @@ max_connections_holds_body()
 		sleep 0.5
 	done
 	[ -n "$ok" ] ||
-	    atf_fail "no new tunnel within 2 s after the flood ended: $(ft_flat new.log)"
+	    atf_fail "no new tunnel within 2 s after the flood ended: $(rd_flat new.log)"
 	rd_same_sha256 small.bin small.back
-	rd_wait_exit tunnel 20 || atf_fail "the existing tunnel failed: $(ft_flat tunnel.log)"
+	rd_wait_exit tunnel 20 || atf_fail "the existing tunnel failed: $(rd_flat tunnel.log)"
 	rd_same_sha256 tunnel.bin tunnel.back
 	rd_post
 	rd_daemon_stop
@@ -596,7 +589,7 @@ ft_fdlimit_case()
 	rd_start tunnel "$(rd_libdir)/rdpeer" connect -s tunnel.bin \
 	    -r tunnel.back "$(fp_url rwr client.secret)"
 	rd_wait 10 grep -q "^tunnel 0 " agent.log ||
-	    atf_fail "the live tunnel did not link: $(ft_flat agent.log)"
+	    atf_fail "the live tunnel did not link: $(rd_flat agent.log)"
 	sleep 0.3
 	if [ "$1" = parent ]; then
 		victim=$(rd_pid rd)
@@ -629,13 +622,13 @@ ft_fdlimit_case()
 	rd_start flood /usr/bin/python3 conns.py "$RD_PORT" "$(rd_size 200 400)" \
 	    0 20 - flood.started flood.done
 	rd_wait 10 test -f flood.started ||
-	    atf_fail "the flood did not start: $(ft_flat flood.log)"
+	    atf_fail "the flood did not start: $(rd_flat flood.log)"
 	sleep 1
 	ft_cpu_below 10 2 "out of descriptors"
 	kill -0 "$victim" 2>/dev/null ||
-	    atf_fail "expected the $1 out of descriptors to stay up, it died: $(grep -E 'fatal|relay [0-9]+ \(pid' rd.log | head -3 | ft_flat)"
+	    atf_fail "expected the $1 out of descriptors to stay up, it died: $(grep -E 'fatal|relay [0-9]+ \(pid' rd.log | head -3 | rd_flat)"
 	rd_alive tunnel || rd_wait_exit tunnel 1 ||
-	    atf_fail "the live tunnel failed while out of descriptors: $(ft_flat tunnel.log)"
+	    atf_fail "the live tunnel failed while out of descriptors: $(rd_flat tunnel.log)"
 	# new tunnels may fail now, but nothing else may break
 	rd_random small.bin 4096
 	timeout 5 "$(rd_libdir)/rdpeer" connect -s small.bin -r probe.back \
@@ -643,7 +636,7 @@ ft_fdlimit_case()
 	    echo "a tunnel while out of descriptors failed: $(cat probe.log)"
 	ft_prlimit "$victim" "$soft:$hard" || atf_fail "prlimit failed"
 	touch flood.done
-	rd_wait_exit flood 10 || atf_fail "the flood failed: $(ft_flat flood.log)"
+	rd_wait_exit flood 10 || atf_fail "the flood failed: $(rd_flat flood.log)"
 	ok=
 	for i in 1 2 3 4; do
 		if "$(rd_libdir)/rdpeer" connect -s small.bin -r small.back \
@@ -654,9 +647,9 @@ ft_fdlimit_case()
 		sleep 0.5
 	done
 	[ -n "$ok" ] ||
-	    atf_fail "no new tunnel within 2 s after the limit was lifted: $(ft_flat new.log)"
+	    atf_fail "no new tunnel within 2 s after the limit was lifted: $(rd_flat new.log)"
 	rd_same_sha256 small.bin small.back
-	rd_wait_exit tunnel 20 || atf_fail "the live tunnel failed: $(ft_flat tunnel.log)"
+	rd_wait_exit tunnel 20 || atf_fail "the live tunnel failed: $(rd_flat tunnel.log)"
 	rd_same_sha256 tunnel.bin tunnel.back
 	rd_post
 	rd_daemon_stop
@@ -759,7 +752,7 @@ handshake_cap_per_address_body()
 	             "saw %s" % seventh["state"])
 	print("ok")
 	PY
-	    atf_fail "$(ft_flat caps.log)"
+	    atf_fail "$(rd_flat caps.log)"
 	cat caps.log
 	rd_post
 	rd_daemon_stop
@@ -795,7 +788,7 @@ handshake_cap_total_body()
 	             "bytes, these were not: %s" % held)
 	print("ok")
 	PY
-	    atf_fail "$(ft_flat caps.log)"
+	    atf_fail "$(rd_flat caps.log)"
 	rd_post
 	rd_daemon_stop
 }
@@ -824,7 +817,7 @@ trusted_proxy_exempt_from_caps_body()
 	             "held, closed: %s" % bad)
 	print("ok")
 	PY
-	    atf_fail "$(ft_flat caps.log)"
+	    atf_fail "$(rd_flat caps.log)"
 	if grep "handshake limit" rd.log; then
 		atf_fail "a trusted proxy met the handshake limit"
 	fi

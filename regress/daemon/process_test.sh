@@ -7,13 +7,6 @@
 
 # --- helpers ---------------------------------------------------------
 
-# pt_flat [FILE ...]: files (or standard input) on one line, for
-# atf_fail, whose reason is one line.
-pt_flat()
-{
-	cat "$@" 2>/dev/null | tr '\n' ' ' | head -c 1500
-}
-
 # fp_path: faultproxy.py, installed beside lib.sh or in the source tree.
 fp_path()
 {
@@ -38,7 +31,7 @@ fp_start()
 	rd_start "$_name" /usr/bin/python3 "$(fp_path)" \
 	    -u "127.0.0.1:$RD_PORT" "$@"
 	rd_wait 10 grep -q "listening on" "$_name.log" ||
-	    atf_fail "faultproxy $_name did not start: $(pt_flat "$_name.log")"
+	    atf_fail "faultproxy $_name did not start: $(rd_flat "$_name.log")"
 	FP_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' \
 	    "$_name.log")
 }
@@ -84,11 +77,11 @@ pt_within()
 # is no surprise.
 pt_post()
 {
-	rd_alive rd || atf_fail "remotedapid died: $(tail -20 rd.log | pt_flat)"
+	rd_alive rd || atf_fail "remotedapid died: $(tail -20 rd.log | rd_flat)"
 	_bad=$(grep -E "relay [0-9]+ \(pid [0-9]+\) (killed|exited)" rd.log |
 	    grep -v "(pid ${1:-none})")
 	[ -z "$_bad" ] ||
-	    atf_fail "a relay child died unexpectedly: $(echo "$_bad" | pt_flat)"
+	    atf_fail "a relay child died unexpectedly: $(echo "$_bad" | rd_flat)"
 }
 
 # pt_connect NAME FILE [URL]: an rdpeer client in the background that
@@ -162,7 +155,7 @@ killed_child_replaced_others_unharmed_body()
 	rd_start agent "$(rd_libdir)/rdpeer" agent -e \
 	    "$(fp_url rws server.secret)"
 	rd_wait 10 grep -q "^ready" agent.log ||
-	    atf_fail "agent did not register: $(pt_flat agent.log)"
+	    atf_fail "agent did not register: $(rd_flat agent.log)"
 	victim=$(pt_holder "$(fp_upstream fpagent.log 1)")
 	[ -n "$victim" ] || atf_fail "cannot find the child of the agent's WebSocket"
 	# tunnels, 400 kB/s each way: each of them lives about 5 s
@@ -177,7 +170,7 @@ killed_child_replaced_others_unharmed_body()
 		rd_random "data.$i" 2097152
 		pt_connect "t.$i" "data.$i" "$curl"
 		rd_wait 10 grep -q "^tunnel $((i - 1)) " agent.log ||
-		    atf_fail "tunnel $i did not link: $(pt_flat agent.log)"
+		    atf_fail "tunnel $i did not link: $(rd_flat agent.log)"
 		holder=$(pt_holder "$(fp_upstream fpclient.log $i)")
 		if [ "$holder" = "$victim" ]; then
 			mine=$((mine + 1))
@@ -189,7 +182,7 @@ killed_child_replaced_others_unharmed_body()
 	done
 	[ $mine -gt 0 ] && [ $theirs -gt 0 ] ||
 	    atf_fail "expected tunnels in both children after $i, saw $mine in the agent's child and $theirs in the other"
-	echo "tunnels in the killed child: $(pt_flat victims), in the other: $(pt_flat survivors)"
+	echo "tunnels in the killed child: $(rd_flat victims), in the other: $(rd_flat survivors)"
 	t0=$(date +%s.%N)
 	kill -KILL "$victim"
 	# the agent lost its WebSocket: it registers again at once
@@ -217,12 +210,12 @@ killed_child_replaced_others_unharmed_body()
 	done
 	replaced=$(date +%s.%N)
 	[ -n "$newpid" ] ||
-	    atf_fail "relay $slot was not replaced within 5 s: children $(rd_children | pt_flat)"
+	    atf_fail "relay $slot was not replaced within 5 s: children $(rd_children | rd_flat)"
 	echo "relay $slot: pid $victim replaced by $newpid after $(pt_since "$t0" "$replaced") s"
 	# the other child's tunnels carry every byte
 	for i in $(cat survivors); do
 		rd_wait_exit "t.$i" 30 ||
-		    atf_fail "tunnel $i of the other child failed: $(pt_flat "t.$i.log")"
+		    atf_fail "tunnel $i of the other child failed: $(rd_flat "t.$i.log")"
 		rd_same_sha256 "data.$i" "t.$i.back"
 	done
 	rd_random small.bin 65536
@@ -259,7 +252,7 @@ killed_agent_drops_waiting_keeps_linked_body()
 		rd_random "data.$i" 1048576
 		pt_connect "linked.$i" "data.$i" "$(fp_url rwr client.secret)"
 		rd_wait 10 grep -q "^tunnel $((i - 1)) " agent.log ||
-		    atf_fail "tunnel $i did not link: $(pt_flat agent.log)"
+		    atf_fail "tunnel $i did not link: $(rd_flat agent.log)"
 	done
 	# stopped, the agent leaves the next clients waiting
 	kill -STOP "$(rd_pid agent)"
@@ -271,7 +264,7 @@ killed_agent_drops_waiting_keeps_linked_body()
 	sleep 0.5
 	for i in 1 2 3; do
 		rd_alive "wait.$i" ||
-		    atf_fail "client $i did not wait: $(pt_flat "wait.$i.log")"
+		    atf_fail "client $i did not wait: $(rd_flat "wait.$i.log")"
 	done
 	t0=$(date +%s.%N)
 	kill -KILL "$(rd_pid agent)"
@@ -283,11 +276,11 @@ killed_agent_drops_waiting_keeps_linked_body()
 		grep -q "^exit 0 " "wait.$i.log" &&
 		    atf_fail "waiting client $i was served by a dead agent"
 		grep -q "502" "wait.$i.log" ||
-		    echo "waiting client $i: $(pt_flat "wait.$i.log")"
+		    echo "waiting client $i: $(rd_flat "wait.$i.log")"
 	done
 	for i in 1 2; do
 		rd_wait_exit "linked.$i" 30 ||
-		    atf_fail "linked tunnel $i failed: $(pt_flat "linked.$i.log")"
+		    atf_fail "linked tunnel $i failed: $(rd_flat "linked.$i.log")"
 		rd_same_sha256 "data.$i" "linked.$i.back"
 	done
 	rd_agent agent2 -e
@@ -350,11 +343,11 @@ reload_ten_hups_no_failed_connect_body()
 	n=$(grep -c "^ok$" loop.log)
 	bad=$(grep -v "^ok$" loop.log | head -3)
 	echo "tunnel setups during the reloads: $n"
-	[ -z "$bad" ] || atf_fail "expected no failed connect, saw: $(echo "$bad" | pt_flat)"
+	[ -z "$bad" ] || atf_fail "expected no failed connect, saw: $(echo "$bad" | rd_flat)"
 	[ "$n" -ge 20 ] || atf_fail "expected at least 20 tunnel setups, saw $n"
 	for i in 1 2 3 4; do
 		rd_wait_exit "bulk.$i" 30 ||
-		    atf_fail "bulk tunnel $i failed: $(pt_flat "bulk.$i.log")"
+		    atf_fail "bulk tunnel $i failed: $(rd_flat "bulk.$i.log")"
 		rd_same_sha256 "bulk.$i" "bulk.$i.back"
 	done
 	grep -q "^tunnel " agent.log || atf_fail "the agent served nothing"
@@ -386,26 +379,26 @@ reload_bad_config_keeps_old_body()
 	bad=$((lines + 2))
 	kill -HUP "$(rd_pid rd)"
 	rd_wait 5 grep -q "kept the old" rd.log ||
-	    atf_fail "no 'kept the old' line after a bad reload: $(tail -5 rd.log | pt_flat)"
+	    atf_fail "no 'kept the old' line after a bad reload: $(tail -5 rd.log | rd_flat)"
 	grep -q "rd\.conf:$bad: syntax error" rd.log ||
-	    atf_fail "expected 'rd.conf:$bad: syntax error' in the log, saw: $(grep 'rd\.conf:' rd.log | pt_flat)"
+	    atf_fail "expected 'rd.conf:$bad: syntax error' in the log, saw: $(grep 'rd\.conf:' rd.log | rd_flat)"
 	# the old config: a client's timeout is still the old idle one
 	atf_check -o ignore "$(rd_libdir)/rdpeer" connect -s small.bin \
 	    -r back.1 "$RD_CURL"
 	rd_same_sha256 small.bin back.1
 	grep -q "^tunnel 0 .* timeout 5$" agent.log ||
-	    atf_fail "expected the old 'timeout idle 5' to hold, saw: $(grep '^tunnel 0' agent.log | pt_flat)"
+	    atf_fail "expected the old 'timeout idle 5' to hold, saw: $(grep '^tunnel 0' agent.log | rd_flat)"
 	# a good reload applies
 	cp rd.conf.good rd.conf
 	echo "timeout idle 7" >>rd.conf
 	kill -HUP "$(rd_pid rd)"
 	rd_wait 5 grep -q "configuration reloaded" rd.log ||
-	    atf_fail "the good config was not reloaded: $(tail -5 rd.log | pt_flat)"
+	    atf_fail "the good config was not reloaded: $(tail -5 rd.log | rd_flat)"
 	atf_check -o ignore "$(rd_libdir)/rdpeer" connect -s small.bin \
 	    -r back.2 "$RD_CURL"
 	rd_same_sha256 small.bin back.2
 	grep -q "^tunnel 1 .* timeout 7$" agent.log ||
-	    atf_fail "expected 'timeout idle 7' after the good reload, saw: $(grep '^tunnel 1' agent.log | pt_flat)"
+	    atf_fail "expected 'timeout idle 7' after the good reload, saw: $(grep '^tunnel 1' agent.log | rd_flat)"
 	rd_post
 	rd_daemon_stop
 }
@@ -430,26 +423,26 @@ reload_removed_key_refused_tunnel_kept_body()
 	rd_random data.bin 1048576
 	pt_connect live data.bin "$(fp_url rwr client.secret)"
 	rd_wait 10 grep -q "^tunnel 0 " agent.log ||
-	    atf_fail "the tunnel did not link: $(pt_flat agent.log)"
+	    atf_fail "the tunnel did not link: $(rd_flat agent.log)"
 	grep -v "^client " keys >keys.new
 	chmod 600 keys.new
 	mv keys.new keys
 	kill -HUP "$(rd_pid rd)"
 	rd_wait 5 grep -q "configuration reloaded" rd.log ||
-	    atf_fail "no reload: $(tail -5 rd.log | pt_flat)"
+	    atf_fail "no reload: $(tail -5 rd.log | rd_flat)"
 	rd_random small.bin 4096
 	if "$(rd_libdir)/rdpeer" connect -s small.bin "$RD_CURL" \
 	    >refused.log 2>&1; then
 		atf_fail "a removed key still opened a tunnel"
 	fi
 	grep -q "403" refused.log ||
-	    atf_fail "expected 403 for a removed key, saw: $(pt_flat refused.log)"
+	    atf_fail "expected 403 for a removed key, saw: $(rd_flat refused.log)"
 	rd_alive live || rd_wait_exit live 1 ||
-	    atf_fail "the tunnel opened with the removed key was cut: $(pt_flat live.log)"
+	    atf_fail "the tunnel opened with the removed key was cut: $(rd_flat live.log)"
 	rd_wait_exit live 30 ||
-	    atf_fail "the tunnel opened with the removed key failed: $(pt_flat live.log)"
+	    atf_fail "the tunnel opened with the removed key failed: $(rd_flat live.log)"
 	rd_same_sha256 data.bin live.back
-	rd_alive agent || atf_fail "the agent lost its WebSocket: $(pt_flat agent.log)"
+	rd_alive agent || atf_fail "the agent lost its WebSocket: $(rd_flat agent.log)"
 	rd_post
 	rd_daemon_stop
 }
@@ -477,11 +470,11 @@ sigterm_drains_then_exits_body()
 	rd_random data.bin 614400
 	pt_connect live data.bin "$(fp_url rwr client.secret)"
 	rd_wait 10 grep -q "^tunnel 0 " agent.log ||
-	    atf_fail "the tunnel did not link: $(pt_flat agent.log)"
+	    atf_fail "the tunnel did not link: $(rd_flat agent.log)"
 	# an echo client that waits for the server's FIN: it never ends
 	rd_start stuck "$(rd_libdir)/rdpeer" connect -e "$RD_CURL"
 	rd_wait 10 grep -q "^tunnel 1 " agent.log ||
-	    atf_fail "the second tunnel did not link: $(pt_flat agent.log)"
+	    atf_fail "the second tunnel did not link: $(rd_flat agent.log)"
 	children=$(rd_children)
 	rd_post
 	t0=$(date +%s.%N)
@@ -497,7 +490,7 @@ sys.exit(1)" || atf_fail "a new connection was accepted 1 s after SIGTERM"
 	pt_within "refusing new connections after SIGTERM" "$t0" \
 	    "$(date +%s.%N)" 1
 	rd_wait_exit live 10 ||
-	    atf_fail "the live tunnel did not finish: $(pt_flat live.log)"
+	    atf_fail "the live tunnel did not finish: $(rd_flat live.log)"
 	pt_within "the live tunnel finished" "$t0" "$(date +%s.%N)" 3
 	rd_same_sha256 data.bin live.back
 	rd_wait_exit stuck 10
@@ -514,7 +507,7 @@ sys.exit(1)" || atf_fail "a new connection was accepted 1 s after SIGTERM"
 		    atf_fail "relay child $pid outlived the daemon"
 	done
 	grep -q "agent .* on /test/path/: closing (1001, shutdown)" rd.log ||
-	    atf_fail "expected the agent's WebSocket closed with 1001: $(grep 'agent ' rd.log | pt_flat)"
+	    atf_fail "expected the agent's WebSocket closed with 1001: $(grep 'agent ' rd.log | rd_flat)"
 	rd_wait_exit agent 2 && atf_fail "the agent kept its WebSocket"
 	grep -q "tunnel /test/path/: .*, shutdown" rd.log ||
 	    atf_fail "no tunnel line ending with 'shutdown'"
@@ -551,11 +544,11 @@ runs_without_root_body()
 	rd_start rd setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	    "$(rd_sbin remotedapid)" -d -v -f "$dir/rd.conf"
 	rd_wait 10 grep -q "listening on" rd.log ||
-	    atf_fail "remotedapid did not start as nobody: $(pt_flat rd.log)"
+	    atf_fail "remotedapid did not start as nobody: $(rd_flat rd.log)"
 	rd_wait 10 rd_children_ready 2 ||
-	    atf_fail "relay children not ready: $(pt_flat rd.log)"
+	    atf_fail "relay children not ready: $(rd_flat rd.log)"
 	grep -q "not running as root" rd.log ||
-	    atf_fail "expected a warning about not running as root: $(pt_flat rd.log)"
+	    atf_fail "expected a warning about not running as root: $(rd_flat rd.log)"
 	uid=$(id -u nobody)
 	for pid in $(rd_pid rd) $(rd_children); do
 		u=$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")
@@ -566,7 +559,7 @@ runs_without_root_body()
 	rd_random down.bin 1048576
 	rd_agent agent -c 1 -s down.bin -r got
 	atf_check "$(rd_libdir)/rdpeer" connect -s up.bin -r back "$RD_CURL"
-	rd_wait_exit agent || atf_fail "agent failed: $(pt_flat agent.log)"
+	rd_wait_exit agent || atf_fail "agent failed: $(rd_flat agent.log)"
 	rd_same_sha256 up.bin got.0
 	rd_same_sha256 down.bin back
 	rd_post

@@ -311,14 +311,7 @@ tt_pyagent()
 	rd_start "$_name" /usr/bin/python3 wr.py agent "$RD_PORT" \
 	    server.secret /test/path/ "$@"
 	rd_wait 10 grep -q "^ready" "$_name.log" ||
-	    atf_fail "python agent did not register: $(tt_flat "$_name.log")"
-}
-
-# tt_flat [FILE ...]: files (or standard input) on one line, for
-# atf_fail, whose reason is one line.
-tt_flat()
-{
-	cat "$@" 2>/dev/null | tr '\n' ' ' | head -c 1500
+	    atf_fail "python agent did not register: $(rd_flat "$_name.log")"
 }
 
 # tt_between WHAT VALUE LO HI: LO <= VALUE <= HI, in seconds.
@@ -371,7 +364,7 @@ webroute_timeout_negotiated_body()
 	done
 	for c in c8 c2 c8s3 c8s7 c6s9; do
 		rd_wait_exit "idle.$c" 15 ||
-		    atf_fail "client $c failed: $(tt_flat "idle.$c.log")"
+		    atf_fail "client $c failed: $(rd_flat "idle.$c.log")"
 	done
 	while read -r id want ask; do
 		name=${id#s[0-9]-}
@@ -445,9 +438,9 @@ waiting_client_gets_504_body()
 	tt_wrpy
 	tt_pyagent agent echo		# ign-* IDs are never answered
 	tt_wr idle "$RD_PORT" client.secret /test/path/ ign-504 6 >idle.log ||
-	    atf_fail "waiting client failed: $(tt_flat idle.log)"
+	    atf_fail "waiting client failed: $(rd_flat idle.log)"
 	line=$(grep " status " idle.log) ||
-	    atf_fail "expected a 504, the client saw: $(tt_flat idle.log)"
+	    atf_fail "expected a 504, the client saw: $(rd_flat idle.log)"
 	set -- $line
 	[ "$3" = 504 ] || atf_fail "expected status 504, saw: $line"
 	tt_between "504 to a client asking 6 s" "$6" 5 7
@@ -463,7 +456,7 @@ waiting_client_gets_504_body()
 	[ "${line##*\} }" = "$body" ] ||
 	    atf_fail "expected body $body, saw: ${line##*\} }"
 	grep -q " notify ign-504 127.0.0.1:[0-9]* 6$" agent.log ||
-	    atf_fail "the agent was not notified with timeout 6: $(tt_flat agent.log)"
+	    atf_fail "the agent was not notified with timeout 6: $(rd_flat agent.log)"
 	# the slot is free: the next client on the path is served
 	rd_random up.bin 1048576
 	atf_check "$(rd_libdir)/rdpeer" connect -s up.bin -r back "$RD_CURL"
@@ -503,9 +496,9 @@ sixteen_tunnels_4mib_both_ways_body()
 	done
 	for i in $(seq 0 15); do
 		rd_wait_exit "client.$i" "$limit" ||
-		    atf_fail "client $i failed: $(tt_flat "client.$i.log")"
+		    atf_fail "client $i failed: $(rd_flat "client.$i.log")"
 	done
-	rd_wait_exit agent 30 || atf_fail "agent failed: $(tt_flat agent.log)"
+	rd_wait_exit agent 30 || atf_fail "agent failed: $(rd_flat agent.log)"
 	for i in $(seq 0 15); do
 		[ "$(rd_stream_sha "up.$i")" = "$(rd_stream_sha "back.$i")" ] ||
 		    atf_fail "tunnel $i: what came back is not what was sent"
@@ -544,9 +537,9 @@ half_close_passes_fin_body()
 	tt_pyagent agent reply down.bin	# reads to EOF, then replies
 	atf_check "$(rd_libdir)/rdpeer" connect -s up.bin -r back "$RD_CURL"
 	rd_wait 10 grep -q " done " agent.log ||
-	    atf_fail "the server end did not finish: $(tt_flat agent.log)"
+	    atf_fail "the server end did not finish: $(rd_flat agent.log)"
 	grep -q " got [^ ]* $size $(rd_sha256 up.bin)$" agent.log ||
-	    atf_fail "the server expected $size bytes then EOF, saw: $(grep ' got ' agent.log | tt_flat)"
+	    atf_fail "the server expected $size bytes then EOF, saw: $(grep ' got ' agent.log | rd_flat)"
 	# the reply went out only after the EOF, and arrived whole
 	rd_same_sha256 down.bin back
 	grep -q "tunnel /test/path/: .* $size bytes up, $size down, .*closed" \
@@ -578,7 +571,7 @@ slow_consumer_back_pressure_body()
 	before=$(tt_rss)
 	rd_start client "$(rd_libdir)/rdpeer" connect -s big.bin "$RD_CURL"
 	rd_wait 10 grep -q " pausing " agent.log ||
-	    atf_fail "the server end did not start: $(tt_flat agent.log)"
+	    atf_fail "the server end did not start: $(rd_flat agent.log)"
 	peak=0
 	for i in 1 2 3; do
 		sleep 1
@@ -591,11 +584,11 @@ slow_consumer_back_pressure_body()
 	[ $((peak - before)) -lt 4096 ] ||
 	    atf_fail "relay RSS grew by $((peak - before)) kB (from $before to $peak) while the reader stalled; expected < 4096 kB"
 	rd_wait_exit client "$(rd_size 60 600)" ||
-	    atf_fail "client failed: $(tt_flat client.log)"
+	    atf_fail "client failed: $(rd_flat client.log)"
 	rd_wait 10 grep -q " got " agent.log ||
-	    atf_fail "the server end did not finish: $(tt_flat agent.log)"
+	    atf_fail "the server end did not finish: $(rd_flat agent.log)"
 	grep -q " got [^ ]* $size $(rd_sha256 big.bin)$" agent.log ||
-	    atf_fail "expected $size bytes with the sender's sha256, saw: $(grep ' got ' agent.log | tt_flat)"
+	    atf_fail "expected $size bytes with the sender's sha256, saw: $(grep ' got ' agent.log | rd_flat)"
 	rd_post
 	rd_daemon_stop
 }
@@ -620,11 +613,11 @@ stopped_peer_idle_timeout_body()
 	rd_start client /usr/bin/python3 wr.py hold "$RD_PORT" client.secret \
 	    /test/path/ stopped-peer
 	rd_wait 10 grep -q " linked " client.log ||
-	    atf_fail "the client did not link: $(tt_flat client.log)"
+	    atf_fail "the client did not link: $(rd_flat client.log)"
 	kill -STOP "$(rd_pid client)"
 	stopped=$(date +%s.%N)
 	rd_wait 10 grep -q " eof stopped-peer " agent.log ||
-	    atf_fail "the tunnel was not closed within 10 s: $(tt_flat agent.log)"
+	    atf_fail "the tunnel was not closed within 10 s: $(rd_flat agent.log)"
 	set -- $(grep " eof stopped-peer " agent.log)
 	tt_between "end of the tunnel after the last byte" "$6" 4 6
 	tt_between "end of the tunnel after SIGSTOP" \

@@ -8,12 +8,6 @@
 
 . "$(atf_get_srcdir)/../lib/lib.sh"
 
-# dp_flat [FILE ...]: files on one line, for atf_fail.
-dp_flat()
-{
-	cat "$@" 2>/dev/null | tr '\n' ' ' | head -c 1500
-}
-
 # dp_example NAME: the example configuration etc/NAME, as the build
 # copied it next to the tests.
 dp_example()
@@ -261,7 +255,7 @@ dp_backend()
 	rd_start "$_name" /usr/bin/python3 peer.py serve "$_mode" \
 	    "$DP_BACKEND" "$@"
 	rd_wait 10 grep -q "^ready" "$_name.log" ||
-	    atf_fail "backend $_name did not start: $(dp_flat "$_name.log")"
+	    atf_fail "backend $_name did not start: $(rd_flat "$_name.log")"
 }
 
 # dp_expose NAME [OPTION ...] URL TARGET: rapi expose -v, registered when
@@ -272,7 +266,7 @@ dp_expose()
 	shift
 	rd_start "$_name" "$(rd_bin rapi)" expose -v "$@"
 	rd_wait 15 grep -q "registered" "$_name.log" ||
-	    atf_fail "rapi expose did not register: $(dp_flat "$_name.log")"
+	    atf_fail "rapi expose did not register: $(rd_flat "$_name.log")"
 }
 
 # dp_connect NAME UP OUT [OPTION ...] URL: rapi connect on standard
@@ -285,14 +279,14 @@ dp_connect()
 	shift 3
 	timeout 60 "$(rd_bin rapi)" connect -v "$@" <"$_up" >"$_out" \
 	    2>"$_name.log" ||
-	    atf_fail "$_name: rapi connect exited $?: $(dp_flat "$_name.log")"
+	    atf_fail "$_name: rapi connect exited $?: $(rd_flat "$_name.log")"
 }
 
 # dp_got LOG FILE: a backend's log says it got FILE, whole.
 dp_got()
 {
 	rd_wait 10 grep -q "^got $(wc -c <"$2") $(rd_sha256 "$2")$" "$1" ||
-	    atf_fail "the backend expected $(wc -c <"$2") bytes with the sender's sha256, saw: $(grep '^got\|^error' "$1" | dp_flat)"
+	    atf_fail "the backend expected $(wc -c <"$2") bytes with the sender's sha256, saw: $(grep '^got\|^error' "$1" | rd_flat)"
 }
 
 # dp_listening PORT: something accepts connections on 127.0.0.1:PORT.
@@ -310,7 +304,7 @@ dp_ca()
 	[ -f ca.pem ] && return 0
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
 	    -subj "/CN=remotedapid test CA" -keyout ca.key -out ca.pem \
-	    2>>openssl.log || atf_fail "openssl: $(dp_flat openssl.log)"
+	    2>>openssl.log || atf_fail "openssl: $(rd_flat openssl.log)"
 }
 
 # dp_cert NAME: a certificate for 127.0.0.1 and localhost signed by the
@@ -320,11 +314,11 @@ dp_cert()
 	dp_ca
 	openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
 	    -keyout "$1.key" -out "$1.csr" 2>>openssl.log ||
-	    atf_fail "openssl: $(dp_flat openssl.log)"
+	    atf_fail "openssl: $(rd_flat openssl.log)"
 	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$1.ext"
 	openssl x509 -req -days 2 -in "$1.csr" -CA ca.pem -CAkey ca.key \
 	    -CAcreateserial -extfile "$1.ext" -out "$1.pem" 2>>openssl.log ||
-	    atf_fail "openssl: $(dp_flat openssl.log)"
+	    atf_fail "openssl: $(rd_flat openssl.log)"
 }
 
 # dp_fingerprint FILE: the SHA-256 fingerprint of a PEM certificate.

@@ -28,7 +28,7 @@ hx_setup()
 	for i in 1 2 3; do
 		rd_wait 10 grep -q "listening on" "rd$i.log" &&
 		    rd_wait 10 sh -c "[ \$(grep -c 'relay [0-9]* ready' rd$i.log) -ge 2 ]" ||
-		    atf_fail "relay rd$i did not start: $(dp_flat "rd$i.log")"
+		    atf_fail "relay rd$i did not start: $(rd_flat "rd$i.log")"
 	done
 	HX_PORT=$(rd_freeport)
 	mkdir -p haproxy/chroot
@@ -45,11 +45,11 @@ hx_setup()
 	    -eq 3 ] ||
 	    atf_fail "the example changed: cannot rewrite its bind or server lines"
 	/usr/sbin/haproxy -c -f haproxy/haproxy.cfg >haproxy-check.log 2>&1 ||
-	    atf_fail "haproxy -c: $(dp_flat haproxy-check.log)"
+	    atf_fail "haproxy -c: $(rd_flat haproxy-check.log)"
 	# -db: in the foreground, whatever the example's "daemon" says
 	rd_start haproxy /usr/sbin/haproxy -db -f haproxy/haproxy.cfg
 	rd_wait 10 dp_listening "$HX_PORT" ||
-	    atf_fail "haproxy did not start: $(dp_flat haproxy.log)"
+	    atf_fail "haproxy did not start: $(rd_flat haproxy.log)"
 	dp_backend backend echo
 }
 
@@ -91,13 +91,13 @@ hx_tunnels()
 	rd_start "l$_n" "$(rd_bin rapi)" connect -v -C ca.pem \
 	    -k client.secret -L "$_lport" "$(dp_url rwrs "$HX_PORT" "$1")"
 	rd_wait 10 dp_listening "$_lport" ||
-	    atf_fail "rapi connect -L does not listen: $(dp_flat "l$_n.log")"
+	    atf_fail "rapi connect -L does not listen: $(rd_flat "l$_n.log")"
 	_i=0
 	while [ $_i -lt "$3" ]; do
 		_i=$((_i + 1))
 		timeout 60 /usr/bin/python3 peer.py tcp "$_lport" up.bin \
 		    "back$_n.$_i" 1048576 >"c$_n.$_i.log" 2>&1 ||
-		    atf_fail "tunnel $_i to $1 failed: $(dp_flat "c$_n.$_i.log" "l$_n.log")"
+		    atf_fail "tunnel $_i to $1 failed: $(rd_flat "c$_n.$_i.log" "l$_n.log")"
 		rd_same_sha256 up.bin "back$_n.$_i"
 	done
 	rd_stop "l$_n"
@@ -228,7 +228,7 @@ agent_moves_when_its_relay_dies_body()
 		x=x$(hx_name "$p")
 		if [ "$(hx_at "$p")" = "$victim" ]; then
 			rd_wait 60 sh -c "[ \$(grep -c 'rapi: registered' $x.log) -ge 2 ]" ||
-			    atf_fail "the agent of $p did not register again within 60 s: $(dp_flat "$x.log")"
+			    atf_fail "the agent of $p did not register again within 60 s: $(rd_flat "$x.log")"
 			owner=$(hx_owner "$p" | tr ' ' '\n' | grep -v "^$victim\$" |
 			    tr '\n' ' ')
 			[ "$(echo $owner | wc -w)" -eq 1 ] ||
@@ -236,7 +236,7 @@ agent_moves_when_its_relay_dies_body()
 			eval "HX_AT_$(hx_name "$p")=$owner"
 		else
 			[ "$(grep -c 'rapi: registered' "$x.log")" -eq 1 ] ||
-			    atf_fail "the agent of $p, on a live relay, registered again: $(dp_flat "$x.log")"
+			    atf_fail "the agent of $p, on a live relay, registered again: $(rd_flat "$x.log")"
 		fi
 	done
 	for p in $HX_PATHS; do
@@ -271,11 +271,11 @@ paths_stay_when_dead_relay_returns_body()
 	hx_kill "$victim"
 	x=xp1
 	rd_wait 60 sh -c "[ \$(grep -c 'rapi: registered' $x.log) -ge 2 ]" ||
-	    atf_fail "the agent of /p1/ did not register again: $(dp_flat "$x.log")"
+	    atf_fail "the agent of /p1/ did not register again: $(rd_flat "$x.log")"
 	mv "rd$victim.log" "rd$victim.old.log"
 	rd_start "rd$victim" "$(rd_sbin remotedapid)" -d -v -f "rd$victim.conf"
 	rd_wait 10 grep -q "listening on" "rd$victim.log" ||
-	    atf_fail "relay rd$victim did not start again: $(dp_flat "rd$victim.log")"
+	    atf_fail "relay rd$victim did not start again: $(rd_flat "rd$victim.log")"
 	# HAProxy's checks (rise 2, inter 2s) see it up within 10 s
 	rd_wait 15 hx_is_up "$victim" ||
 	    atf_fail "HAProxy did not see relay$victim up again: $(hx_state "$victim")"

@@ -29,7 +29,7 @@ it_make()
 	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make -s -C "$IT_SRC" "$1" \
 	    O="$IT_O" $_san DESTDIR="$PWD/root" PREFIX=/usr/local \
 	    >"make-$1.log" 2>&1 ||
-	    atf_fail "make $1 failed: $(tail -5 "make-$1.log" | dp_flat)"
+	    atf_fail "make $1 failed: $(tail -5 "make-$1.log" | rd_flat)"
 }
 
 # it_listing [EXCLUDE]: every file, link and directory under ./root with
@@ -81,7 +81,7 @@ install_lays_expected_tree_body()
 	    sort)
 	want=$(echo "$IT_FILES" | sed '/^$/d' | sort)
 	[ "$got" = "$want" ] ||
-	    atf_fail "installed files differ from the expected: $(printf '%s\n' "$want" >want; printf '%s\n' "$got" >got; diff want got | grep '^[<>]' | dp_flat)"
+	    atf_fail "installed files differ from the expected: $(printf '%s\n' "$want" >want; printf '%s\n' "$got" >got; diff want got | grep '^[<>]' | rd_flat)"
 	for f in usr/local/sbin/remotedapid usr/local/sbin/rapictl \
 	    usr/local/bin/rapi; do
 		[ "$(stat -c %a "root/$f")" = 755 ] ||
@@ -95,7 +95,7 @@ install_lays_expected_tree_body()
 	grep -q '^ExecStart=/usr/local/sbin/remotedapid -d$' "$unit" &&
 	    grep -q '^ExecReload=/usr/local/sbin/rapictl reload$' "$unit" &&
 	    ! grep -q '@' "$unit" ||
-	    atf_fail "the unit's commands are not in /usr/local/sbin: $(grep '^Exec' "$unit" | dp_flat)"
+	    atf_fail "the unit's commands are not in /usr/local/sbin: $(grep '^Exec' "$unit" | rd_flat)"
 	grep -q '^u _remotedapi ' root/usr/lib/sysusers.d/remotedapid.conf ||
 	    atf_fail "sysusers: no user _remotedapi"
 	# the installed suite
@@ -112,11 +112,11 @@ install_lays_expected_tree_body()
 	grep -q 'atf_config_get prefix "/usr/local"' "$t/lib/lib.sh" ||
 	    atf_fail "the installed lib.sh does not default to /usr/local"
 	grep -rl "$IT_B" "$t" >builddir.log &&
-	    atf_fail "the installed suite names the build tree: $(dp_flat builddir.log)"
+	    atf_fail "the installed suite names the build tree: $(rd_flat builddir.log)"
 	kyua list -k "$PWD/$t/Kyuafile" >kyua-list.log 2>&1 ||
-	    atf_fail "kyua list on the installed suite: $(tail -5 kyua-list.log | dp_flat)"
+	    atf_fail "kyua list on the installed suite: $(tail -5 kyua-list.log | rd_flat)"
 	grep -q '^deploy/tls_test.sh:' kyua-list.log ||
-	    atf_fail "kyua list shows no deploy tests: $(tail -5 kyua-list.log | dp_flat)"
+	    atf_fail "kyua list shows no deploy tests: $(tail -5 kyua-list.log | rd_flat)"
 }
 install_lays_expected_tree_cleanup()
 {
@@ -138,7 +138,7 @@ reinstall_changes_nothing_body()
 	it_make install
 	it_listing "$IT_TESTS" >second
 	cmp -s first second ||
-	    atf_fail "the second install changed: $(diff first second | grep '^[<>]' | dp_flat)"
+	    atf_fail "the second install changed: $(diff first second | grep '^[<>]' | rd_flat)"
 }
 reinstall_changes_nothing_cleanup()
 {
@@ -162,7 +162,7 @@ reinstall_keeps_config_and_keys_body()
 	cp root/etc/remotedapid/keys keys.before
 	it_make install
 	cmp -s conf.before root/etc/remotedapid.conf ||
-	    atf_fail "install overwrote remotedapid.conf: $(dp_flat root/etc/remotedapid.conf)"
+	    atf_fail "install overwrote remotedapid.conf: $(rd_flat root/etc/remotedapid.conf)"
 	cmp -s keys.before root/etc/remotedapid/keys &&
 	    [ "$(stat -c %a root/etc/remotedapid/keys)" = 600 ] ||
 	    atf_fail "install changed the key file"
@@ -215,7 +215,7 @@ installed_unit_verifies_body()
 	    unit/remotedapid.service >verify.log 2>&1
 	rc=$?
 	[ $rc -eq 0 ] && [ ! -s verify.log ] ||
-	    atf_fail "systemd-analyze verify: exit $rc: $(dp_flat verify.log)"
+	    atf_fail "systemd-analyze verify: exit $rc: $(rd_flat verify.log)"
 }
 installed_unit_verifies_cleanup()
 {
@@ -243,7 +243,7 @@ installed_pages_lint_clean_body()
 	mandoc -Tlint -Wwarning $pages >lint.log 2>&1
 	rc=$?
 	[ $rc -eq 0 ] && [ ! -s lint.log ] ||
-	    atf_fail "mandoc -Tlint: exit $rc: $(dp_flat lint.log)"
+	    atf_fail "mandoc -Tlint: exit $rc: $(rd_flat lint.log)"
 }
 installed_pages_lint_clean_cleanup()
 {

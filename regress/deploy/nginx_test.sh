@@ -56,7 +56,7 @@ nt_setup()
 	    -c "$PWD/nginx/nginx.conf" -e "$PWD/nginx/logs/error.log" \
 	    -g "daemon off; master_process off; pid $PWD/nginx/nginx.pid; error_log $PWD/nginx/logs/error.log info;"
 	rd_wait 10 dp_listening "$NT_PORT" ||
-	    atf_fail "nginx did not start: $(dp_flat nginx.log nginx/logs/error.log)"
+	    atf_fail "nginx did not start: $(rd_flat nginx.log nginx/logs/error.log)"
 }
 
 atf_test_case tunnels_through_nginx cleanup
@@ -81,23 +81,23 @@ tunnels_through_nginx_body()
 	rd_start local "$(rd_bin rapi)" connect -v -C ca.pem -k client.secret \
 	    -L "$lport" "$(dp_url rwrs "$NT_PORT" /nginx/)"
 	rd_wait 10 dp_listening "$lport" ||
-	    atf_fail "rapi connect -L does not listen: $(dp_flat local.log)"
+	    atf_fail "rapi connect -L does not listen: $(rd_flat local.log)"
 	for i in 1 2; do
 		timeout 60 /usr/bin/python3 peer.py tcp "$lport" up.bin \
 		    "back$i.bin" 16777216 >"client$i.log" 2>&1 ||
-		    atf_fail "client $i failed: $(dp_flat "client$i.log" local.log)"
+		    atf_fail "client $i failed: $(rd_flat "client$i.log" local.log)"
 		rd_same_sha256 down.bin "back$i.bin"
 	done
 	rd_wait 10 sh -c "[ \$(grep -c '^got' backend.log) -ge 2 ]"
 	[ "$(grep -c "^got 16777216 $(rd_sha256 up.bin)$" backend.log)" \
 	    -eq 2 ] ||
-	    atf_fail "the backend did not get 16 MiB intact twice: $(dp_flat backend.log)"
+	    atf_fail "the backend did not get 16 MiB intact twice: $(rd_flat backend.log)"
 	rd_wait 10 sh -c "[ \$(grep -c 'tunnel /nginx/: client' rd.log) -ge 2 ]" ||
 	    atf_fail "the relay logged no 2 tunnels: $(tail -20 rd.log)"
 	# the agent's WebSocket, and each tunnel's client and dial-back
 	[ "$(grep -c '"GET /nginx/ HTTP/1.1" 101' nginx/logs/access.log)" \
 	    -ge 4 ] ||
-	    atf_fail "expected the tunnels' two legs through nginx (101): $(dp_flat nginx/logs/access.log)"
+	    atf_fail "expected the tunnels' two legs through nginx (101): $(rd_flat nginx/logs/access.log)"
 	rd_post
 	rd_daemon_stop
 }
@@ -123,9 +123,9 @@ client_address_from_x_forwarded_for_body()
 	    "$(dp_url rwss "$NT_PORT" /xff/)" "127.0.0.1:$DP_BACKEND"
 	dp_py wrtls "$NT_PORT" /xff/ client.secret ca.pem 127.0.0.9 \
 	    198.51.100.7 >wr4.log 2>&1 ||
-	    atf_fail "the WebRoute client failed: $(dp_flat wr4.log)"
+	    atf_fail "the WebRoute client failed: $(rd_flat wr4.log)"
 	grep -q "^status 101" wr4.log && grep -q "^echo ok" wr4.log ||
-	    atf_fail "expected a tunnel through nginx: $(dp_flat wr4.log)"
+	    atf_fail "expected a tunnel through nginx: $(rd_flat wr4.log)"
 	rd_wait_log expose.log "tunnel [0-9]*: client 127.0.0.9:0$"
 	rd_wait_log rd.log "tunnel /xff/: client 127.0.0.9:0, server "
 	grep -q "198.51.100.7" rd.log expose.log &&
@@ -134,9 +134,9 @@ client_address_from_x_forwarded_for_body()
 		# nginx hands the client's IPv6 address on: "[::1]:0"
 		dp_py wrtls "$NT_PORT" /xff/ client.secret ca.pem ::1 \
 		    >wr6.log 2>&1 ||
-		    atf_fail "the WebRoute client over IPv6 failed: $(dp_flat wr6.log)"
+		    atf_fail "the WebRoute client over IPv6 failed: $(rd_flat wr6.log)"
 		grep -q "^echo ok" wr6.log ||
-		    atf_fail "expected a tunnel through nginx over IPv6: $(dp_flat wr6.log)"
+		    atf_fail "expected a tunnel through nginx over IPv6: $(rd_flat wr6.log)"
 		rd_wait_log rd.log "tunnel /xff/: client \[::1\]:0, server "
 	fi
 	rd_post
@@ -168,7 +168,7 @@ half_close_ends_tunnel_behind_nginx_body()
 	    2>client.log
 	rc=$?
 	[ $rc -ne 124 ] ||
-	    atf_fail "the tunnel did not end after the half-close: $(dp_flat client.log)"
+	    atf_fail "the tunnel did not end after the half-close: $(rd_flat client.log)"
 	[ "$(rd_sha256 got.bin)" != "$(rd_sha256 answer.bin)" ] ||
 	    atf_fail "the answer arrived after a half-close through nginx: the example's warning is wrong"
 	rd_post

@@ -13,7 +13,7 @@
 tt_probe()
 {
 	dp_py probe "$DP_TLS" "$2" 15 >"$1.log" 2>&1 ||
-	    atf_fail "probe $2 failed: $(dp_flat "$1.log")"
+	    atf_fail "probe $2 failed: $(rd_flat "$1.log")"
 	read -r TT_HOW TT_SECS TT_BYTES TT_FIRST <"$1.log"
 }
 
@@ -30,7 +30,7 @@ tt_still_serves()
 {
 	echo | openssl s_client -connect "127.0.0.1:$DP_TLS" \
 	    -CAfile ca.pem -verify_return_error >s_client.log 2>&1 ||
-	    atf_fail "no good handshake after that: $(dp_flat s_client.log)"
+	    atf_fail "no good handshake after that: $(rd_flat s_client.log)"
 	rd_post
 }
 
@@ -48,12 +48,12 @@ s_client_verifies_certificate_body()
 	    timeout 10 openssl s_client -connect "127.0.0.1:$DP_TLS" \
 	    -CAfile ca.pem -verify_return_error -verify_ip 127.0.0.1 \
 	    -ign_eof >s_client.log 2>&1 ||
-	    atf_fail "s_client failed: $(dp_flat s_client.log)"
+	    atf_fail "s_client failed: $(rd_flat s_client.log)"
 	grep -q "Verify return code: 0 (ok)" s_client.log ||
-	    atf_fail "expected 'Verify return code: 0 (ok)', saw: $(dp_flat s_client.log)"
+	    atf_fail "expected 'Verify return code: 0 (ok)', saw: $(rd_flat s_client.log)"
 	grep -q '^HTTP/1.1 403 ' s_client.log &&
 	    grep -q '"errorcode":"invalid_missing_apikey"' s_client.log ||
-	    atf_fail "expected a 403 invalid_missing_apikey inside TLS, saw: $(dp_flat s_client.log)"
+	    atf_fail "expected a 403 invalid_missing_apikey inside TLS, saw: $(rd_flat s_client.log)"
 	[ "$(dp_served "$DP_TLS")" = "$(dp_fingerprint server.pem)" ] ||
 	    atf_fail "the served certificate is not server.pem"
 	rd_post
@@ -76,7 +76,7 @@ garbage_bytes_closed_within_handshake_timeout_body()
 	dp_tls_setup
 	tt_probe probe garbage
 	[ "$TT_HOW" != open ] && tt_within 0 3 ||
-	    atf_fail "expected a close within 3 s, saw: $(dp_flat probe.log)"
+	    atf_fail "expected a close within 3 s, saw: $(rd_flat probe.log)"
 	tt_still_serves
 	rd_daemon_stop
 }
@@ -98,18 +98,18 @@ plain_http_on_tls_port_closed_cleanly_body()
 	dp_tls_setup
 	tt_probe probe http
 	tt_within 0 3 ||
-	    atf_fail "expected a close within 3 s, saw: $(dp_flat probe.log)"
+	    atf_fail "expected a close within 3 s, saw: $(rd_flat probe.log)"
 	case "$TT_FIRST" in
-	HTTP/*)	atf_fail "an HTTP answer in clear: $(dp_flat probe.log)" ;;
+	HTTP/*)	atf_fail "an HTTP answer in clear: $(rd_flat probe.log)" ;;
 	esac
 	curl -sS -m 10 "http://127.0.0.1:$DP_TLS/test/path/" >curl.out \
 	    2>curl.err
 	rc=$?
 	[ $rc -ne 0 ] && [ $rc -ne 28 ] ||
-	    atf_fail "curl in clear on the TLS port: exit $rc, $(dp_flat curl.err)"
+	    atf_fail "curl in clear on the TLS port: exit $rc, $(rd_flat curl.err)"
 	tt_still_serves
 	[ "$TT_HOW" = eof ] ||
-	    atf_fail "expected an orderly close (eof), saw: $(dp_flat probe.log) (curl: $(dp_flat curl.err))"
+	    atf_fail "expected an orderly close (eof), saw: $(rd_flat probe.log) (curl: $(rd_flat curl.err))"
 	rd_daemon_stop
 }
 plain_http_on_tls_port_closed_cleanly_cleanup()
@@ -129,7 +129,7 @@ silent_handshake_closed_at_timeout_body()
 	dp_tls_setup
 	tt_probe probe silent
 	[ "$TT_HOW" != open ] && tt_within 2 4 ||
-	    atf_fail "expected a close at 3 +- 1 s, saw: $(dp_flat probe.log)"
+	    atf_fail "expected a close at 3 +- 1 s, saw: $(rd_flat probe.log)"
 	tt_still_serves
 	rd_daemon_stop
 }
@@ -150,7 +150,7 @@ partial_client_hello_closed_at_timeout_body()
 	dp_tls_setup
 	tt_probe probe partial
 	[ "$TT_HOW" != open ] && tt_within 2 4 ||
-	    atf_fail "expected a close at 3 +- 1 s, saw: $(dp_flat probe.log)"
+	    atf_fail "expected a close at 3 +- 1 s, saw: $(rd_flat probe.log)"
 	tt_still_serves
 	rd_daemon_stop
 }
@@ -172,7 +172,7 @@ trickled_client_hello_closed_at_timeout_body()
 	dp_tls_setup
 	tt_probe probe trickle
 	[ "$TT_HOW" != open ] && tt_within 2 4 ||
-	    atf_fail "expected a close at 3 +- 1 s, saw: $(dp_flat probe.log)"
+	    atf_fail "expected a close at 3 +- 1 s, saw: $(rd_flat probe.log)"
 	tt_still_serves
 	rd_daemon_stop
 }
@@ -194,10 +194,10 @@ handshake_without_head_gets_408_body()
 	tt_probe probe nohead
 	case "$TT_FIRST" in
 	HTTP/1.1_408_*)	;;
-	*)	atf_fail "expected a 408 through TLS, saw: $(dp_flat probe.log)" ;;
+	*)	atf_fail "expected a 408 through TLS, saw: $(rd_flat probe.log)" ;;
 	esac
 	tt_within 2 4 ||
-	    atf_fail "expected the 408 at 3 +- 1 s, saw: $(dp_flat probe.log)"
+	    atf_fail "expected the 408 at 3 +- 1 s, saw: $(rd_flat probe.log)"
 	tt_still_serves
 	rd_daemon_stop
 }
@@ -237,7 +237,7 @@ rwss_rwrs_16mib_each_way_body()
 		rd_same_sha256 down.bin "back$i.bin"
 	done
 	rd_wait 10 sh -c "[ \$(grep -c '^got 1048576 $(rd_sha256 small.bin)\$' backend.log) -eq 4 ]" ||
-	    atf_fail "the backend did not get 4 x 1 MiB intact: $(dp_flat backend.log)"
+	    atf_fail "the backend did not get 4 x 1 MiB intact: $(rd_flat backend.log)"
 	rd_post
 	rd_daemon_stop
 }
@@ -315,12 +315,12 @@ tt_half_close()
 		dp_connect "client$i" question.bin "got$i.bin" -C ca.pem \
 		    -k client.secret "$(dp_url "$1" "$2" /half/)"
 		[ -s "got$i.bin" ] ||
-		    atf_fail "nothing came back after the half-close (try $i): $(dp_flat "client$i.log")"
+		    atf_fail "nothing came back after the half-close (try $i): $(rd_flat "client$i.log")"
 		rd_same_sha256 answer.bin "got$i.bin"
 	done
 	[ "$(grep -c "^got 1048576 $(rd_sha256 question.bin)$" \
 	    backend.log)" -eq 3 ] ||
-	    atf_fail "the server did not see the whole question and its EOF 3 times: $(dp_flat backend.log)"
+	    atf_fail "the server did not see the whole question and its EOF 3 times: $(rd_flat backend.log)"
 }
 
 atf_test_case half_close_tls_client_side cleanup
@@ -394,19 +394,19 @@ curl_https_gets_json_errors_body()
 	url="https://127.0.0.1:$DP_TLS/test/path/"
 	code=$(curl -sS -m 10 --cacert ca.pem -o body403 -D head403 \
 	    -w '%{http_code}' "$url" 2>curl.err) ||
-	    atf_fail "curl failed: $(dp_flat curl.err)"
+	    atf_fail "curl failed: $(rd_flat curl.err)"
 	[ "$code" = 403 ] &&
 	    grep -qi '^Content-Type: application/json' head403 &&
 	    [ "$(cat body403)" = '{"success":false,"error":"Invalid or missing '"'"'X-Remoted-APIKey'"'"' header.","errorcode":"invalid_missing_apikey"}' ] ||
-	    atf_fail "expected 403 invalid_missing_apikey in JSON, saw $code: $(dp_flat head403 body403)"
+	    atf_fail "expected 403 invalid_missing_apikey in JSON, saw $code: $(rd_flat head403 body403)"
 	code=$(curl -sS -m 10 --cacert ca.pem -o body502 -D head502 \
 	    -w '%{http_code}' -H "X-Remoted-APIKey: $(cat client.secret)" \
 	    "$url" 2>curl.err) ||
-	    atf_fail "curl failed: $(dp_flat curl.err)"
+	    atf_fail "curl failed: $(rd_flat curl.err)"
 	[ "$code" = 502 ] &&
 	    grep -qi '^Content-Type: application/json' head502 &&
 	    [ "$(cat body502)" = '{"success":false,"error":"Requested destination does not exist at this time.","errorcode":"missing_destination"}' ] ||
-	    atf_fail "expected 502 missing_destination in JSON, saw $code: $(dp_flat head502 body502)"
+	    atf_fail "expected 502 missing_destination in JSON, saw $code: $(rd_flat head502 body502)"
 	rd_post
 	rd_daemon_stop
 }
@@ -483,7 +483,7 @@ hup_keeps_tls_tunnels_and_agents_body()
 	rd_start local "$(rd_bin rapi)" connect -v -C ca.pem \
 	    -k client.secret -L "$lport" "$(dp_url rwrs "$DP_TLS" /keep/)"
 	rd_wait 10 dp_listening "$lport" ||
-	    atf_fail "rapi connect -L does not listen: $(dp_flat local.log)"
+	    atf_fail "rapi connect -L does not listen: $(rd_flat local.log)"
 	dp_peerpy
 	rd_start twostep /usr/bin/python3 peer.py twostep "$lport" first.bin \
 	    second.bin back.bin go
@@ -494,11 +494,11 @@ hup_keeps_tls_tunnels_and_agents_body()
 	    atf_fail "the renewed certificate is not served"
 	touch go
 	rd_wait_exit twostep 60 ||
-	    atf_fail "the tunnel failed after the HUP: $(dp_flat twostep.log local.log)"
+	    atf_fail "the tunnel failed after the HUP: $(rd_flat twostep.log local.log)"
 	rd_same_sha256 all.bin back.bin
 	[ "$(grep -c registered expose.log)" -eq 1 ] &&
 	    ! grep -qi "lost\|retrying" expose.log ||
-	    atf_fail "the agent lost its registration: $(dp_flat expose.log)"
+	    atf_fail "the agent lost its registration: $(rd_flat expose.log)"
 	rd_post
 	rd_daemon_stop
 }

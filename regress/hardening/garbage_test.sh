@@ -24,12 +24,6 @@
 
 RD_DAEMON="$(atf_get_srcdir)/../hooks/remotedapid"
 
-# gb_flat [FILE ...]: on one line, for atf_fail.
-gb_flat()
-{
-	cat "$@" 2>/dev/null | tr '\n' ' ' | head -c 1500
-}
-
 # gb_start: a test-build daemon with 3 children that obey the hook, a
 # tunnel slowed to 400 kB/s each way through a fault proxy (its child in
 # $GB_HOLDER, the other two in $GB_VICTIMS), and the parent's
@@ -44,7 +38,7 @@ gb_start()
 	rd_start proxy /usr/bin/python3 "$(rd_libdir)/faultproxy.py" \
 	    -u "127.0.0.1:$RD_PORT" -t bandwidth,rate=400000
 	rd_wait 10 grep -q "listening on" proxy.log ||
-	    atf_fail "faultproxy did not start: $(gb_flat proxy.log)"
+	    atf_fail "faultproxy did not start: $(rd_flat proxy.log)"
 	port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' \
 	    proxy.log)
 	rd_random up.bin 3145728
@@ -79,14 +73,14 @@ gb_garble()
 	    atf_fail "relay $2 never got a request for $1 messages"
 	rd_wait 20 sh -c "[ \$(grep -c 'relay $2 (pid [0-9]*): .*; killing it' \
 	    rd.log) -gt $_k ]" ||
-	    atf_fail "$1 messages: relay $2 was not killed: $(tail -5 rd.log | gb_flat)"
+	    atf_fail "$1 messages: relay $2 was not killed: $(tail -5 rd.log | rd_flat)"
 	_line=$(grep "relay $2 (pid [0-9]*): .*; killing it" rd.log | tail -1)
 	echo "$1: $_line"
 	echo "$_line" | grep -q "$_killed" ||
 	    atf_fail "$1 messages: expected '$3', saw '$_line'"
 	rd_wait 5 sh -c "[ \$(grep -c 'relay $2 ready' rd.log) -gt $_r ]" ||
 	    atf_fail "$1 messages: relay $2 was not replaced within 5 s"
-	rd_alive rd || atf_fail "the parent died: $(tail -5 rd.log | gb_flat)"
+	rd_alive rd || atf_fail "the parent died: $(tail -5 rd.log | rd_flat)"
 }
 
 # gb_each WHY KIND ...: each KIND to the victims in turn.
@@ -106,11 +100,11 @@ gb_each()
 # works, the parent holds the descriptors it held at start.
 gb_end()
 {
-	rd_wait_exit client 60 || atf_fail "client failed: $(gb_flat client.log)"
+	rd_wait_exit client 60 || atf_fail "client failed: $(rd_flat client.log)"
 	rd_same_sha256 up.bin back
 	grep -E "relay $GB_HOLDER \(pid [0-9]+\)" rd.log &&
 	    atf_fail "relay $GB_HOLDER, the tunnel's, was hurt"
-	rd_wait_exit agent 10 || atf_fail "agent failed: $(gb_flat agent.log)"
+	rd_wait_exit agent 10 || atf_fail "agent failed: $(rd_flat agent.log)"
 	rd_random small.bin 65536
 	rd_agent agent2 -c 1 -e
 	atf_check "$(rd_libdir)/rdpeer" connect -s small.bin -r small.back \
@@ -119,7 +113,7 @@ gb_end()
 	rd_wait_exit agent2 10
 	rd_wait 5 sh -c "[ \$(ls /proc/$(rd_pid rd)/fd | wc -l) = $GB_FDS ]" ||
 	    atf_fail "the parent holds $(rd_fdcount "$(rd_pid rd)") descriptors, $GB_FDS at start"
-	rd_alive rd || atf_fail "the parent died: $(tail -5 rd.log | gb_flat)"
+	rd_alive rd || atf_fail "the parent died: $(tail -5 rd.log | rd_flat)"
 	rd_sanitized
 	rd_daemon_stop
 }

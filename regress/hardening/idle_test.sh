@@ -23,11 +23,6 @@
 
 . "$(atf_get_srcdir)/../lib/lib.sh"
 
-id_flat()
-{
-	cat "$@" 2>/dev/null | tr '\n' ' ' | head -c 1500
-}
-
 # id_peers NAME ARG ...: idle_peers.py in the background.
 id_peers()
 {
@@ -86,13 +81,13 @@ idle_tunnels_held_preauth_reaped_body()
 	rd_start probeagent "$(rd_libdir)/rdpeer" agent -e \
 	    "rws://$(cat server.secret)@127.0.0.1:$RD_PORT/probe/path/"
 	rd_wait 10 grep -q "^ready" probeagent.log ||
-	    atf_fail "the probe's agent did not register: $(id_flat probeagent.log)"
+	    atf_fail "the probe's agent did not register: $(rd_flat probeagent.log)"
 	fds0=$(id_children sockets)
 	rss0=$(id_children rss)
 
 	id_peers agent agent "$RD_PORT" /test/path/ server.secret
 	rd_wait 10 grep -q "^ready" agent.log ||
-	    atf_fail "the agent did not register: $(id_flat agent.log)"
+	    atf_fail "the agent did not register: $(rd_flat agent.log)"
 	id_peers clients1 --sources 127.0.0.2-5 clients "$RD_PORT" \
 	    /test/path/ client.secret "$half"
 	id_peers clients2 --sources 127.0.0.6-9 clients "$RD_PORT" \
@@ -100,10 +95,10 @@ idle_tunnels_held_preauth_reaped_body()
 	wait_s=$(rd_size 60 300)
 	for c in clients1 clients2; do
 		rd_wait "$wait_s" grep -q "^linked $half$" $c.log ||
-		    atf_fail "$c: not $half tunnels within $wait_s s: $(tail -3 $c.log | id_flat)"
+		    atf_fail "$c: not $half tunnels within $wait_s s: $(tail -3 $c.log | rd_flat)"
 	done
 	rd_wait 10 grep -q "^linked $n$" agent.log ||
-	    atf_fail "the agent did not hold $n tunnels: $(tail -3 agent.log | id_flat)"
+	    atf_fail "the agent did not hold $n tunnels: $(tail -3 agent.log | rd_flat)"
 	fds1=$(id_children sockets)
 	rss1=$(id_children rss)
 	echo "relay children for $n tunnels: $fds0 -> $fds1 sockets," \
@@ -112,17 +107,17 @@ idle_tunnels_held_preauth_reaped_body()
 	t0=$(date +%s)
 	id_peers preauth preauth "$RD_PORT" "$n"
 	rd_wait "$(rd_size 10 30)" grep -q "^open $n$" preauth.log ||
-	    atf_fail "not $n connections without a head: $(id_flat preauth.log)"
+	    atf_fail "not $n connections without a head: $(rd_flat preauth.log)"
 	/usr/bin/python3 "$(atf_get_srcdir)/idle_peers.py" probe "$RD_PORT" \
 	    /probe/path/ client.secret 200 >probe.out 2>&1 ||
-	    atf_fail "probe: $(id_flat probe.out)"
+	    atf_fail "probe: $(rd_flat probe.out)"
 	echo "probe tunnel while all are held: $(cat probe.out)"
 	p99=$(sed -n 's/^rtt .* p99 \([0-9.]*\) .*/\1/p' probe.out)
 	awk -v p="$p99" -v m="$p99max" 'BEGIN { exit !(p < m) }' ||
 	    atf_fail "expected the probe's RTT p99 < $p99max ms, saw $p99 ms"
 
 	rd_wait_exit preauth 15 ||
-	    atf_fail "connections without a head were not all closed: $(id_flat preauth.log)"
+	    atf_fail "connections without a head were not all closed: $(rd_flat preauth.log)"
 	line=$(grep "^closed " preauth.log)
 	echo "connections without a head: $line"
 	set -- $(echo "$line" | sed 's/.* after \([0-9.]*\) to \([0-9.]*\) s$/\1 \2/')
@@ -136,12 +131,12 @@ idle_tunnels_held_preauth_reaped_body()
 	touch stop
 	for c in clients1 clients2; do
 		rd_wait_exit $c "$(rd_size 10 60)" ||
-		    atf_fail "$c: $(tail -2 $c.log | id_flat)"
+		    atf_fail "$c: $(tail -2 $c.log | rd_flat)"
 		grep -q "^held $half lost 0 refused 0$" $c.log ||
 		    atf_fail "$c: $(tail -1 $c.log)"
 	done
 	rd_wait_exit agent "$(rd_size 10 60)" ||
-	    atf_fail "agent: $(tail -2 agent.log | id_flat)"
+	    atf_fail "agent: $(tail -2 agent.log | rd_flat)"
 	grep -q "^held $n lost 0 refused 0 websocket up$" agent.log ||
 	    atf_fail "agent: $(tail -1 agent.log)"
 	if ! rd_asan; then

@@ -25,11 +25,6 @@
 
 . "$(atf_get_srcdir)/../lib/lib.sh"
 
-sc_flat()
-{
-	cat "$@" 2>/dev/null | tr '\n' ' ' | head -c 1500
-}
-
 # sc_setup: the daemon with two more keys (srv2, and cli2 limited to
 # /second/*), an echo agent on each of two paths, and the names of the
 # secrets (NAME.secret) in $SC_SECRETS.
@@ -55,7 +50,7 @@ sc_setup()
 	rd_start agent2 "$(rd_libdir)/rdpeer" agent -e \
 	    "rws://$(cat server2.secret)@127.0.0.1:$RD_PORT/second/path/"
 	rd_wait 10 grep -q "^ready" agent2.log ||
-	    atf_fail "agent2 did not register: $(sc_flat agent2.log)"
+	    atf_fail "agent2 did not register: $(rd_flat agent2.log)"
 }
 
 # sc_traffic: tunnels with both client keys, then every secret in a
@@ -70,7 +65,7 @@ sc_traffic()
 	    "rwr://$(cat client2.secret)@127.0.0.1:$RD_PORT/second/path/"
 	rd_same_sha256 up.bin back.2
 	/usr/bin/python3 - "$(rd_libdir)" "$RD_PORT" $SC_SECRETS \
-	    >traffic.out 2>&1 <<-'PY' || atf_fail "traffic: $(sc_flat traffic.out)"
+	    >traffic.out 2>&1 <<-'PY' || atf_fail "traffic: $(rd_flat traffic.out)"
 	import sys
 	sys.path.insert(0, sys.argv[1])
 	import rawpeer
@@ -90,7 +85,7 @@ sc_traffic()
 	PY
 	cat traffic.out
 	grep -q " 403 " traffic.out ||
-	    atf_fail "no key was refused: $(sc_flat traffic.out)"
+	    atf_fail "no key was refused: $(rd_flat traffic.out)"
 }
 
 # sc_scan PID ...: search each process's memory for every secret.
@@ -160,9 +155,9 @@ children_hold_no_secret_body()
 	    atf_fail "expected 2 relay children, saw '$(echo $children)'"
 	# the agents' WebSockets are still open meanwhile
 	rd_alive agent && rd_alive agent2 ||
-	    atf_fail "an agent went: $(sc_flat agent.log agent2.log)"
+	    atf_fail "an agent went: $(rd_flat agent.log agent2.log)"
 	sc_scan $children "$(rd_pid rd)" ||
-	    atf_fail "secrets found: $(grep -v scanned scan.out | sc_flat)"
+	    atf_fail "secrets found: $(grep -v scanned scan.out | rd_flat)"
 	cat scan.out
 	rd_post
 	rd_daemon_stop
@@ -190,7 +185,7 @@ children_cannot_open_key_file_body()
 		[ "$root" = "$PWD/empty" ] ||
 		    atf_fail "relay child $pid: expected root $PWD/empty, saw '$root'"
 		[ -z "$(ls -A "/proc/$pid/root/")" ] ||
-		    atf_fail "relay child $pid: its root is not empty: $(ls -A "/proc/$pid/root/" | sc_flat)"
+		    atf_fail "relay child $pid: its root is not empty: $(ls -A "/proc/$pid/root/" | rd_flat)"
 		if cat "/proc/$pid/root$keys" >/dev/null 2>&1; then
 			atf_fail "relay child $pid can reach $keys"
 		fi

@@ -210,8 +210,8 @@ rd_wait_log()
 	    atf_fail "no line matching '$2' in $1 within ${3:-10} s"
 }
 
-# rd_flat FILE ...: the files on one line, cut short, for a failure's
-# message.
+# rd_flat [FILE ...]: the files (or standard input) on one line, cut
+# short, for atf_fail, whose reason is one line.
 rd_flat()
 {
 	cat "$@" 2>/dev/null | tr '\n' ' ' | head -c 1500

@@ -12,12 +12,6 @@ rt_rapi()
 	"$(rd_bin rapi)" "$@"
 }
 
-# rt_flat [FILE ...]: files on one line, for atf_fail.
-rt_flat()
-{
-	cat "$@" 2>/dev/null | tr '\n' ' ' | head -c 1500
-}
-
 # rt_peerpy: write peer.py, the test's backends and clients on the
 # standard library.  Every line it prints is flushed at once.
 #	serve MODE PORT [ARG ...]	listen on 127.0.0.1:PORT, say "ready";
@@ -206,14 +200,14 @@ rt_backend()
 	rd_start "$_name" /usr/bin/python3 peer.py serve "$_mode" "$RT_PORT" \
 	    "$@"
 	rd_wait 10 grep -q "^ready" "$_name.log" ||
-	    atf_fail "backend $_name did not start: $(rt_flat "$_name.log")"
+	    atf_fail "backend $_name did not start: $(rd_flat "$_name.log")"
 }
 
 # rt_got_line LOG FILE: the backend got FILE, whole.
 rt_got_line()
 {
 	grep -q "^got $(wc -c <"$2") $(rd_sha256 "$2")$" "$1" ||
-	    atf_fail "the backend expected $(wc -c <"$2") bytes with the sender's sha256, saw: $(grep '^got\|^error' "$1" | rt_flat)"
+	    atf_fail "the backend expected $(wc -c <"$2") bytes with the sender's sha256, saw: $(grep '^got\|^error' "$1" | rd_flat)"
 }
 
 # rt_expose NAME [OPTION ...] URL TARGET: rapi expose -v, registered when
@@ -224,7 +218,7 @@ rt_expose()
 	shift
 	rd_start "$_name" "$(rd_bin rapi)" expose -v "$@"
 	rd_wait 15 grep -q "registered" "$_name.log" ||
-	    atf_fail "rapi expose did not register: $(rt_flat "$_name.log")"
+	    atf_fail "rapi expose did not register: $(rd_flat "$_name.log")"
 }
 
 # rt_url SCHEME HOSTPORT PATH: a URL without its key (rapi -k gives it).
@@ -242,17 +236,17 @@ rt_certs()
 {
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=rapi test CA" \
 	    -keyout ca.key -out ca.pem 2>openssl.log ||
-	    atf_fail "openssl: $(rt_flat openssl.log)"
+	    atf_fail "openssl: $(rd_flat openssl.log)"
 	openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
 	    -keyout server.key -out server.csr 2>>openssl.log ||
-	    atf_fail "openssl: $(rt_flat openssl.log)"
+	    atf_fail "openssl: $(rd_flat openssl.log)"
 	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >server.ext
 	openssl x509 -req -days 2 -in server.csr -CA ca.pem -CAkey ca.key \
 	    -CAcreateserial -extfile server.ext -out server.pem \
-	    2>>openssl.log || atf_fail "openssl: $(rt_flat openssl.log)"
+	    2>>openssl.log || atf_fail "openssl: $(rd_flat openssl.log)"
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
 	    -subj "/CN=another CA" -keyout other-ca.key -out other-ca.pem \
-	    2>>openssl.log || atf_fail "openssl: $(rt_flat openssl.log)"
+	    2>>openssl.log || atf_fail "openssl: $(rd_flat openssl.log)"
 }
 
 # rt_nginx READTIMEOUT: nginx with TLS on a free port ($RT_NGINX) in
@@ -298,7 +292,7 @@ rt_nginx()
 	rd_start nginx /usr/sbin/nginx -p "$PWD/nginx" -c "$PWD/nginx/nginx.conf" \
 	    -e "$PWD/nginx/error.log"
 	rd_wait 10 rt_listening "$RT_NGINX" ||
-	    atf_fail "nginx did not start: $(rt_flat nginx.log nginx/error.log)"
+	    atf_fail "nginx did not start: $(rd_flat nginx.log nginx/error.log)"
 }
 
 # rt_haproxy: HAProxy terminating TLS on free ports in TCP mode in
@@ -331,7 +325,7 @@ rt_haproxy()
 	CONF
 	rd_start haproxy /usr/sbin/haproxy -db -f haproxy.cfg
 	rd_wait 10 rt_listening "$RT_HAPROXY12" ||
-	    atf_fail "haproxy did not start: $(rt_flat haproxy.log)"
+	    atf_fail "haproxy did not start: $(rd_flat haproxy.log)"
 }
 
 # rt_listening PORT: something accepts connections on 127.0.0.1:PORT.

@@ -34,14 +34,14 @@ stdio_64mib_both_ways_body()
 	rt_expose expose -k server.secret "$(rt_surl)" "127.0.0.1:$RT_PORT"
 	timeout 60 "$(rd_bin rapi)" connect -v -k client.secret "$(rt_curl)" \
 	    <up.bin >back.bin 2>connect.log ||
-	    atf_fail "rapi connect exited $?: $(rt_flat connect.log)"
+	    atf_fail "rapi connect exited $?: $(rd_flat connect.log)"
 	rd_same_sha256 down.bin back.bin
 	rd_wait 10 grep -q "^got" backend.log
 	rt_got_line backend.log up.bin
 	grep -q "tunnel /test/path/: .* 67108864 bytes up, 67108864 down, .*closed" \
 	    rd.log || atf_fail "no closed tunnel line with 67108864 bytes each way"
 	rd_wait_log expose.log "tunnel 0: closed, .* 67108864 bytes in, 67108864 out"
-	rd_alive expose || atf_fail "rapi expose died: $(rt_flat expose.log)"
+	rd_alive expose || atf_fail "rapi expose died: $(rd_flat expose.log)"
 	rd_post
 	rd_daemon_stop
 }
@@ -69,23 +69,23 @@ local_port_64mib_both_ways_body()
 	rd_start local "$(rd_bin rapi)" connect -v -k client.secret \
 	    -L "127.0.0.1:$lport" "$(rt_curl)"
 	rd_wait 10 grep -q "listening on" local.log ||
-	    atf_fail "rapi connect -L does not listen: $(rt_flat local.log)"
+	    atf_fail "rapi connect -L does not listen: $(rd_flat local.log)"
 	for i in 1 2; do
 		rd_start "client.$i" /usr/bin/python3 peer.py tcp "$lport" \
 		    up.bin "back.$i"
 	done
 	for i in 1 2; do
 		rd_wait_exit "client.$i" 60 ||
-		    atf_fail "client $i failed: $(rt_flat "client.$i.log")"
+		    atf_fail "client $i failed: $(rd_flat "client.$i.log")"
 		rd_same_sha256 down.bin "back.$i"
 	done
 	rd_wait 10 sh -c "[ \$(grep -c '^got' backend.log) -eq 2 ]" ||
-	    atf_fail "the backend did not finish twice: $(rt_flat backend.log)"
+	    atf_fail "the backend did not finish twice: $(rd_flat backend.log)"
 	[ "$(grep -c "^got 67108864 $(rd_sha256 up.bin)$" backend.log)" -eq 2 ] ||
-	    atf_fail "the backend expected 67108864 bytes twice, saw: $(grep '^got' backend.log | rt_flat)"
+	    atf_fail "the backend expected 67108864 bytes twice, saw: $(grep '^got' backend.log | rd_flat)"
 	[ "$(grep -c 'tunnel /test/path/: .* 67108864 bytes up, 67108864 down, .*closed' rd.log)" -eq 2 ] ||
 	    atf_fail "expected two tunnels of 67108864 bytes each way in the log"
-	rd_alive local || atf_fail "rapi connect -L died: $(rt_flat local.log)"
+	rd_alive local || atf_fail "rapi connect -L died: $(rd_flat local.log)"
 	rd_post
 	rd_daemon_stop
 }
@@ -132,7 +132,7 @@ ssh_proxycommand_body()
 	rd_start sshd /usr/sbin/sshd -D -e -f "$PWD/ssh/sshd_config" \
 	    -p "$sshport"
 	rd_wait 10 grep -q "Server listening" sshd.log ||
-	    atf_fail "sshd did not start: $(rt_flat sshd.log)"
+	    atf_fail "sshd did not start: $(rd_flat sshd.log)"
 	rd_setup
 	rd_daemon_start
 	rt_expose expose -k server.secret "$(rt_surl /ssh/)" \
@@ -144,12 +144,12 @@ ssh_proxycommand_body()
 	    -i ssh/user_key \
 	    -o ProxyCommand="$(rd_bin rapi) connect $(rt_curl /ssh/)" \
 	    root@behind-the-relay 'echo ok; sha256sum' <in.bin >out 2>ssh.err ||
-	    atf_fail "ssh exited $?: $(rt_flat ssh.err sshd.log)"
+	    atf_fail "ssh exited $?: $(rd_flat ssh.err sshd.log)"
 	printf 'ok\n%s  -\n' "$(rd_sha256 in.bin)" >want
 	cmp -s want out ||
-	    atf_fail "expected 'ok' and the sha256 of the input, saw: $(rt_flat out ssh.err)"
+	    atf_fail "expected 'ok' and the sha256 of the input, saw: $(rd_flat out ssh.err)"
 	grep -q "Accepted publickey for root from 127.0.0.1" sshd.log ||
-	    atf_fail "sshd did not log the login: $(rt_flat sshd.log)"
+	    atf_fail "sshd did not log the login: $(rd_flat sshd.log)"
 	grep -q "tunnel /ssh/: client 127.0.0.1:[0-9]* linked" rd.log ||
 	    atf_fail "no tunnel on /ssh/ in the relay's log"
 	rd_post
@@ -173,15 +173,15 @@ rt_proxy_case()
 	echo "hello through a PROXY header" >in
 	timeout 20 "$(rd_bin rapi)" connect -k client.secret "$(rt_curl)" \
 	    <in >out 2>connect.log ||
-	    atf_fail "rapi connect exited $?: $(rt_flat connect.log)"
-	cmp -s in out || atf_fail "expected the echo, saw: $(rt_flat out)"
+	    atf_fail "rapi connect exited $?: $(rd_flat connect.log)"
+	cmp -s in out || atf_fail "expected the echo, saw: $(rd_flat out)"
 	# the relay's log lines come through its parent, a little later
 	rd_wait 5 grep -q "tunnel /test/path/: client .* linked" rd.log ||
 	    atf_fail "no linked tunnel in the relay's log"
 	client=$(sed -n 's,.*tunnel /test/path/: client \([0-9.]*:[0-9]*\) linked.*,\1,p' \
 	    rd.log)
 	grep -q "tunnel 0: client $client$" expose.log ||
-	    atf_fail "rapi expose was not told client $client: $(rt_flat expose.log)"
+	    atf_fail "rapi expose was not told client $client: $(rd_flat expose.log)"
 	case $1 in
 	1)	want="proxy v1 TCP4 ${client%:*} 127.0.0.1 ${client##*:} $RT_PORT" ;;
 	2)	want="proxy v2 PROXY TCP4 ${client%:*} ${client##*:} 127.0.0.1 $RT_PORT" ;;
@@ -239,7 +239,7 @@ chain_through_two_relays_body()
 	rd_daemon_start
 	mkdir inner
 	(cd inner && rd_setup && rd_daemon_start) ||
-	    atf_fail "the inner relay did not start: $(rt_flat inner/rd.log)"
+	    atf_fail "the inner relay did not start: $(rd_flat inner/rd.log)"
 	port2=$(sed -n 's/^listen on 127.0.0.1 port //p' inner/rd.conf)
 	rd_random up.bin 16777216
 	rd_random down.bin 16777216
@@ -251,7 +251,7 @@ chain_through_two_relays_body()
 	chain="$(rt_curl /edge/) rwr://$(cat inner/client.secret)@127.0.0.1:$port2/inner/"
 	timeout 60 "$(rd_bin rapi)" connect -k client.secret "$chain" \
 	    <up.bin >back.bin 2>connect.log ||
-	    atf_fail "rapi connect exited $?: $(rt_flat connect.log)"
+	    atf_fail "rapi connect exited $?: $(rd_flat connect.log)"
 	rd_same_sha256 down.bin back.bin
 	rd_wait 10 grep -q "^got" backend.log
 	rt_got_line backend.log up.bin
@@ -261,7 +261,7 @@ chain_through_two_relays_body()
 	    inner/rd.log ||
 	    atf_fail "no tunnel of 16777216 bytes each way on /inner/ in the second relay's log"
 	rd_post
-	(cd inner && rd_post) || atf_fail "the inner relay: $(rt_flat inner/rd.log)"
+	(cd inner && rd_post) || atf_fail "the inner relay: $(rd_flat inner/rd.log)"
 	rd_daemon_stop
 }
 chain_through_two_relays_cleanup()
@@ -290,7 +290,7 @@ expose_survives_relay_restart_body()
 	pid=$(rd_pid expose)
 	timeout 20 "$(rd_bin rapi)" connect -k client.secret "$(rt_curl)" \
 	    <up.bin >back.0 2>connect.log ||
-	    atf_fail "first tunnel: rapi connect exited $?: $(rt_flat connect.log)"
+	    atf_fail "first tunnel: rapi connect exited $?: $(rd_flat connect.log)"
 	rd_same_sha256 down.bin back.0
 	rd_stop rd KILL
 	rd_wait_log expose.log "retrying in" 10
@@ -298,19 +298,19 @@ expose_survives_relay_restart_body()
 	rd_daemon_start
 	up=$(date +%s.%N)
 	rd_wait 30 sh -c "[ \$(grep -c registered expose.log) -ge 2 ]" ||
-	    atf_fail "rapi expose did not register again within 30 s: $(rt_flat expose.log)"
+	    atf_fail "rapi expose did not register again within 30 s: $(rd_flat expose.log)"
 	back=$(date +%s.%N)
 	[ "$(rd_pid expose)" = "$pid" ] && rd_alive expose ||
 	    atf_fail "rapi expose is not the same process any more"
 	# the last retry announced before it came back bounds the wait
 	delay=$(sed -n 's/.*retrying in \([0-9.]*\) s$/\1/p' expose.log | tail -1)
-	[ -n "$delay" ] || atf_fail "no back-off announced: $(rt_flat expose.log)"
+	[ -n "$delay" ] || atf_fail "no back-off announced: $(rd_flat expose.log)"
 	awk -v a="$up" -v b="$back" -v d="$delay" \
 	    'BEGIN { exit !(b - a <= d + 1.5) }' ||
 	    atf_fail "registered $(awk -v a="$up" -v b="$back" 'BEGIN { print b - a }') s after the relay came back; the back-off announced was $delay s"
 	timeout 20 "$(rd_bin rapi)" connect -k client.secret "$(rt_curl)" \
 	    <up.bin >back.1 2>connect.log ||
-	    atf_fail "after the restart: rapi connect exited $?: $(rt_flat connect.log)"
+	    atf_fail "after the restart: rapi connect exited $?: $(rd_flat connect.log)"
 	rd_same_sha256 down.bin back.1
 	rd_post
 	rd_daemon_stop
@@ -331,11 +331,11 @@ rt_one_line_error()
 	_rc=$?
 	[ $_rc -ne 0 ] || atf_fail "$* exited 0; expected a failure"
 	[ $_rc -ne 124 ] || atf_fail "$* did not end within 10 s"
-	[ ! -s err.out ] || atf_fail "$* wrote to stdout: $(rt_flat err.out)"
+	[ ! -s err.out ] || atf_fail "$* wrote to stdout: $(rd_flat err.out)"
 	[ "$(wc -l <err.log)" -eq 1 ] ||
-	    atf_fail "expected one line on stderr, saw: $(rt_flat err.log)"
+	    atf_fail "expected one line on stderr, saw: $(rd_flat err.log)"
 	grep -q -- "$_pat" err.log ||
-	    atf_fail "expected a line matching '$_pat', saw: $(rt_flat err.log)"
+	    atf_fail "expected a line matching '$_pat', saw: $(rd_flat err.log)"
 }
 
 atf_test_case bad_key_one_line_error cleanup
@@ -429,10 +429,10 @@ stdio_socket_half_close_body()
 	timeout 40 /usr/bin/python3 peer.py sockpair up.bin back.bin \
 	    "$(rd_bin rapi)" connect -k client.secret "$(rt_curl)" \
 	    >pair.log 2>&1 ||
-	    atf_fail "the client failed: $(rt_flat pair.log)"
+	    atf_fail "the client failed: $(rd_flat pair.log)"
 	rd_same_sha256 down.bin back.bin
 	grep -q "^exit 0$" pair.log ||
-	    atf_fail "rapi connect did not exit 0: $(rt_flat pair.log)"
+	    atf_fail "rapi connect did not exit 0: $(rd_flat pair.log)"
 	rd_wait 10 grep -q "^got" backend.log
 	rt_got_line backend.log up.bin
 	rd_post

@@ -29,9 +29,9 @@ rt_exchange()
 	_name=$1
 	shift
 	timeout 60 /usr/bin/python3 peer.py pipe "$@" >"$_name.log" 2>&1 ||
-	    atf_fail "$_name: the exchange failed: $(rt_flat "$_name.log")"
+	    atf_fail "$_name: the exchange failed: $(rd_flat "$_name.log")"
 	grep -q " exit 0$" "$_name.log" ||
-	    atf_fail "$_name: rapi connect did not exit 0: $(rt_flat "$_name.log")"
+	    atf_fail "$_name: rapi connect did not exit 0: $(rd_flat "$_name.log")"
 }
 
 atf_test_case stdio_through_nginx cleanup
@@ -58,7 +58,7 @@ stdio_through_nginx_body()
 	grep -q "tunnel /tls/: .* 16777216 bytes up, 16777216 down" rd.log ||
 	    atf_fail "no tunnel of 16777216 bytes each way in the relay's log"
 	[ "$(grep -c '"GET /tls/ HTTP/1.1" 101' nginx/access.log)" -ge 2 ] ||
-	    atf_fail "expected the client and the dial-back through nginx (101): $(rt_flat nginx/access.log)"
+	    atf_fail "expected the client and the dial-back through nginx (101): $(rd_flat nginx/access.log)"
 	rd_post
 	rd_daemon_stop
 }
@@ -86,14 +86,14 @@ local_port_through_nginx_body()
 	rd_start local "$(rd_bin rapi)" connect -v -C ca.pem -k client.secret \
 	    -L "$lport" "$(rt_front "$RT_NGINX" /tls/ rwrs)"
 	rd_wait 10 grep -q "listening on" local.log ||
-	    atf_fail "rapi connect -L does not listen: $(rt_flat local.log)"
+	    atf_fail "rapi connect -L does not listen: $(rd_flat local.log)"
 	timeout 60 /usr/bin/python3 peer.py tcp "$lport" up.bin back.bin \
 	    keep-open >client.log 2>&1 ||
-	    atf_fail "the client failed: $(rt_flat client.log local.log)"
+	    atf_fail "the client failed: $(rd_flat client.log local.log)"
 	rd_same_sha256 down.bin back.bin
 	rd_wait 10 grep -q "^got" backend.log
 	rt_got_line backend.log up.bin
-	rd_alive local || atf_fail "rapi connect -L died: $(rt_flat local.log)"
+	rd_alive local || atf_fail "rapi connect -L died: $(rd_flat local.log)"
 	rd_post
 	rd_daemon_stop
 }
@@ -121,7 +121,7 @@ wrong_ca_fails_clearly_body()
 	[ $rc -ne 0 ] && [ $rc -ne 124 ] ||
 	    atf_fail "rapi connect with the wrong CA: expected a failure, exit $rc"
 	[ ! -s out ] && [ "$(wc -l <err)" -eq 1 ] && grep -q "$want" err ||
-	    atf_fail "expected one line matching '$want', saw: $(rt_flat err out)"
+	    atf_fail "expected one line matching '$want', saw: $(rd_flat err out)"
 	rd_start expose "$(rd_bin rapi)" expose -v -C other-ca.pem \
 	    -k server.secret "$(rt_front "$RT_NGINX" /tls/ rwss)" \
 	    "127.0.0.1:$RT_PORT"
@@ -163,15 +163,15 @@ idle_control_channel_behind_nginx_body()
 	    rd_daemon_start && rt_nginx 3s && rt_backend backend echo &&
 	    rt_expose expose -i 30 -C ca.pem -k server.secret \
 	    "$(rt_front "$RT_NGINX" /tls/ rwss)" "127.0.0.1:$RT_PORT") ||
-	    atf_fail "the control did not start: $(rt_flat control/*.log)"
+	    atf_fail "the control did not start: $(rd_flat control/*.log)"
 	sleep "$(rd_size 8 30)"
 	[ "$(grep -c registered expose.log)" -eq 1 ] &&
 	    ! grep -q "retrying" expose.log ||
-	    atf_fail "the WebSocket did not stay up: $(rt_flat expose.log)"
+	    atf_fail "the WebSocket did not stay up: $(rd_flat expose.log)"
 	grep -q "retrying" control/expose.log ||
-	    atf_fail "control: nginx did not cut a WebSocket with pings every 30 s, so this test proves nothing: $(rt_flat control/expose.log)"
+	    atf_fail "control: nginx did not cut a WebSocket with pings every 30 s, so this test proves nothing: $(rd_flat control/expose.log)"
 	grep -q "timed out" nginx/error.log &&
-	    atf_fail "nginx timed something out: $(grep 'timed out' nginx/error.log | rt_flat)"
+	    atf_fail "nginx timed something out: $(grep 'timed out' nginx/error.log | rd_flat)"
 	rt_exchange client up.bin back.bin "$(rd_bin rapi)" connect \
 	    -C ca.pem -k client.secret "$(rt_front "$RT_NGINX" /tls/ rwrs)"
 	rd_same_sha256 down.bin back.bin
@@ -214,12 +214,12 @@ half_close_over_tls_body()
 		timeout 60 "$(rd_bin rapi)" connect -v -C ca.pem \
 		    -k client.secret "$(rt_front "$port" "/hc$port/" rwrs)" \
 		    <req.bin >"out.$port" 2>"connect.$port.log" ||
-		    atf_fail "rapi connect via port $port exited $?: $(rt_flat "connect.$port.log")"
+		    atf_fail "rapi connect via port $port exited $?: $(rd_flat "connect.$port.log")"
 		rd_same_sha256 resp.bin "out.$port"
 		rd_wait 10 sh -c "[ \$(grep -c '^replied' backend.log) -eq $n ]" ||
-		    atf_fail "the backend did not answer: $(rt_flat backend.log)"
+		    atf_fail "the backend did not answer: $(rd_flat backend.log)"
 		[ "$(grep -c "^got 8388608 $(rd_sha256 req.bin)$" backend.log)" -eq $n ] ||
-		    atf_fail "via port $port the backend expected the 8388608 bytes of the request, then EOF; saw: $(grep '^got\|^error' backend.log | rt_flat)"
+		    atf_fail "via port $port the backend expected the 8388608 bytes of the request, then EOF; saw: $(grep '^got\|^error' backend.log | rd_flat)"
 	done
 	grep -q "tunnel /hc$RT_HAPROXY12/: .* 8388608 bytes up, 8388608 down, .*closed" \
 	    rd.log || atf_fail "no closed tunnel of 8388608 bytes each way"
@@ -252,12 +252,12 @@ half_close_through_nginx_not_silent_body()
 	[ $rc -ne 124 ] || atf_fail "rapi connect did not end within 20 s"
 	if cmp -s in out; then
 		[ $rc -eq 0 ] ||
-		    atf_fail "the echo came back whole, yet exit $rc: $(rt_flat err)"
+		    atf_fail "the echo came back whole, yet exit $rc: $(rd_flat err)"
 	else
 		[ $rc -ne 0 ] ||
 		    atf_fail "exit 0 with $(wc -c <out) of $(wc -c <in) bytes echoed"
 		[ "$(wc -l <err)" -eq 1 ] && grep -q "^rapi: tunnel " err ||
-		    atf_fail "expected one line saying why, saw: $(rt_flat err)"
+		    atf_fail "expected one line saying why, saw: $(rd_flat err)"
 	fi
 	rd_post
 	rd_daemon_stop

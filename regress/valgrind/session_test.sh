@@ -28,11 +28,6 @@
 RD_DAEMON="$(atf_get_srcdir)/../hooks/remotedapid"
 VG_EXIT=42
 
-vg_flat()
-{
-	cat "$@" 2>/dev/null | tr '\n' ' ' | head -c 1500
-}
-
 # vg_start: the daemon under memcheck, a plain listener and a TLS one
 # (its port in $VG_TLSPORT), ready.
 vg_start()
@@ -42,7 +37,7 @@ vg_start()
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
 	    -nodes -days 2 -subj "/CN=127.0.0.1" -keyout tls.key \
 	    -out tls.crt >openssl.log 2>&1 ||
-	    atf_fail "openssl: $(vg_flat openssl.log)"
+	    atf_fail "openssl: $(rd_flat openssl.log)"
 	cat >>rd.conf <<-CONF
 	listen on 127.0.0.1 port $VG_TLSPORT tls {
 		certificate "$PWD/tls.crt"
@@ -56,9 +51,9 @@ vg_start()
 	    --suppressions="$(atf_get_srcdir)/valgrind.supp" \
 	    "$RD_DAEMON" -d -v -f rd.conf
 	rd_wait 60 grep -q "listening on 127.0.0.1:$VG_TLSPORT" rd.log ||
-	    atf_fail "remotedapid did not start: $(tail -20 rd.log | vg_flat)"
+	    atf_fail "remotedapid did not start: $(tail -20 rd.log | rd_flat)"
 	rd_wait 60 rd_children_ready 2 ||
-	    atf_fail "relay children not ready: $(tail -20 rd.log | vg_flat)"
+	    atf_fail "relay children not ready: $(tail -20 rd.log | rd_flat)"
 }
 
 # vg_session: what goes through the daemon.
@@ -71,7 +66,7 @@ vg_session()
 	rd_same_sha256 up.bin back.0
 	rd_same_sha256 up.bin back.1
 	/usr/bin/python3 - "$(rd_libdir)" "$RD_PORT" "$VG_TLSPORT" \
-	    >session.out 2>&1 <<-'PY' || atf_fail "session: $(vg_flat session.out)"
+	    >session.out 2>&1 <<-'PY' || atf_fail "session: $(rd_flat session.out)"
 	import hashlib, os, socket, ssl, sys
 	sys.path.insert(0, sys.argv[1])
 	import rawpeer
@@ -126,7 +121,7 @@ vg_session()
 	    show routes
 	atf_check -o ignore "$(rd_sbin rapictl)" -s rd.sock reload
 	rd_wait 30 grep -q "configuration reloaded" rd.log ||
-	    atf_fail "no reload: $(tail -5 rd.log | vg_flat)"
+	    atf_fail "no reload: $(tail -5 rd.log | rd_flat)"
 	grep -q "ping\|pong" agent.log || true
 	atf_check -o ignore "$(rd_libdir)/rdpeer" connect -s up.bin -r back.2 \
 	    "$RD_CURL"
@@ -142,15 +137,15 @@ vg_stop()
 	rc=$?
 	grep -E "^==[0-9]+== " rd.log >valgrind.out
 	[ "$rc" = 0 ] ||
-	    atf_fail "remotedapid exited with status $rc ($VG_EXIT: a valgrind error): $(grep -v 'ERROR SUMMARY: 0 ' valgrind.out | grep -A12 -E '== [A-Z][a-z]+ |definitely lost in' | vg_flat)"
+	    atf_fail "remotedapid exited with status $rc ($VG_EXIT: a valgrind error): $(grep -v 'ERROR SUMMARY: 0 ' valgrind.out | grep -A12 -E '== [A-Z][a-z]+ |definitely lost in' | rd_flat)"
 	n=$(grep -c "ERROR SUMMARY: 0 errors" valgrind.out)
 	bad=$(grep "ERROR SUMMARY: " valgrind.out | grep -vc "ERROR SUMMARY: 0 errors")
 	echo "valgrind: $n processes without error, $bad with"
 	[ "$bad" = 0 ] ||
-	    atf_fail "valgrind errors: $(grep -B2 -A12 -E '== (Invalid|Conditional|Use of|Syscall param|Mismatched|Source and destination)|definitely lost in' valgrind.out | vg_flat)"
+	    atf_fail "valgrind errors: $(grep -B2 -A12 -E '== (Invalid|Conditional|Use of|Syscall param|Mismatched|Source and destination)|definitely lost in' valgrind.out | rd_flat)"
 	# the parent and its two children, at least
 	[ "$n" -ge 3 ] ||
-	    atf_fail "expected valgrind's summary of 3 processes, saw $n: $(tail -20 rd.log | vg_flat)"
+	    atf_fail "expected valgrind's summary of 3 processes, saw $n: $(tail -20 rd.log | rd_flat)"
 	if grep -E "relay [0-9]+ \(pid [0-9]+\) (killed|exited)" rd.log; then
 		atf_fail "a relay child died"
 	fi
