@@ -195,7 +195,7 @@ agent_start(struct conn *c)
 	ws_decoder_init(&a->a_dec, WS_ROLE_SERVER, rl->r_lm.lm_max_message);
 	evtimer_set(&a->a_ping, agent_ping, c);
 	evtimer_add(&a->a_ping, &tv);
-	strnvis(vpath, c->c_path, sizeof(vpath), VIS_SAFE | VIS_OCTAL);
+	log_vis(vpath, c->c_path, sizeof(vpath), VIS_SAFE | VIS_OCTAL);
 	log_info("route %s registered by %s with key %s", vpath, c->c_addr,
 	    c->c_key);
 	/* frames that came through TLS with the head */

@@ -44,7 +44,7 @@
 
 #include "remotedapid.h"
 
-#define PARENT_ACCEPT_BURST	64
+#define PARENT_ACCEPT_BURST	64	/* refused ones, per turn */
 #define CHILD_BACKOFF_MAX	60	/* seconds between starts at most */
 #define CHILD_STABLE		10	/* alive this long: not crash-looping */
 
@@ -292,7 +292,7 @@ route_free(struct route *r)
 		}
 		waiting_free(w);
 	}
-	strnvis(vpath, r->r_path, sizeof(vpath), VIS_SAFE | VIS_OCTAL);
+	log_vis(vpath, r->r_path, sizeof(vpath), VIS_SAFE | VIS_OCTAL);
 	log_info("route %s unregistered", vpath);
 	memset(&ce, 0, sizeof(ce));
 	ce.ce_kind = CTL_EV_ROUTE_DOWN;
@@ -733,6 +733,13 @@ parent_accept(int fd, short event, void *arg)
 		memcpy(&mc.mc_peer, &ss, sslen);
 		mc.mc_peerlen = sslen;
 		parent_send(ch, RD_MSG_CONN, pc->pc_id, s, &mc, sizeof(mc));
+		/*
+		 * One hand-off per turn of the loop: the listener is level-
+		 * triggered, so the next connection comes with the next
+		 * turn, and a lone one costs no accept that finds nothing.
+		 * Those refused at once above go on up to the burst.
+		 */
+		return;
 	}
 }
 
@@ -1127,7 +1134,7 @@ parent_on_log(struct child *ch, struct msg *m)
 	if (ml.ml_pri == LOG_DEBUG && !pe->verbose)
 		return 0;
 	/* a child is not trusted with the log's format */
-	strvis(line, ml.ml_line, VIS_SAFE | VIS_NOSLASH);
+	log_vis(line, ml.ml_line, sizeof(line), VIS_SAFE | VIS_NOSLASH);
 	log_line(ml.ml_pri, line);
 	return 0;
 }

@@ -670,7 +670,7 @@ relay_request(struct conn *c)
 		role = k->k_role == KEY_SERVER ? RULES_SERVER : RULES_CLIENT;
 		strlcpy(c->c_key, k->k_name, sizeof(c->c_key));
 	} else {
-		strnvis(vpath, c->c_path, sizeof(vpath), VIS_SAFE | VIS_OCTAL);
+		log_vis(vpath, c->c_path, sizeof(vpath), VIS_SAFE | VIS_OCTAL);
 		log_info("%s %s: authentication failed", c->c_client, vpath);
 		memset(&ma, 0, sizeof(ma));
 		strlcpy(ma.ma_addr, c->c_client, sizeof(ma.ma_addr));

@@ -771,6 +771,7 @@ int		 netaddr_match(const struct rd_netaddr *,
 int		 netaddr_list_match(const struct rd_netaddr *, int,
 		    const struct sockaddr *);
 int		 netaddr_from_string(const char *, struct sockaddr_storage *);
+int		 log_vis(char *, const char *, size_t, int);
 void		 event_log(int, const char *);
 
 /* parent.c */

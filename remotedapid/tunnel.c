@@ -64,6 +64,7 @@ struct tdir {
 	size_t		 d_bufoff;
 	int		 d_eof;		/* the source sent its FIN */
 	int		 d_done;	/* the destination's write half shut */
+	int		 d_drained;	/* a short read: wait for the next */
 	short		 d_srcwant;	/* what the source waits for */
 	short		 d_dstwant;	/* what the destination waits for */
 	uint64_t	 d_bytes;
@@ -253,6 +254,7 @@ tdir_in(struct tunnel *t, struct tdir *d, int src)
 		    d->d_pipesz, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n > 0)
 			d->d_inpipe = n;
+		d->d_drained = n > 0 && n < d->d_pipesz;
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return TLS_WANT_POLLIN;
 		return n;
@@ -263,6 +265,8 @@ tdir_in(struct tunnel *t, struct tdir *d, int src)
 		d->d_buflen = n;
 		d->d_bufoff = 0;
 	}
+	/* libtls may hold bytes that poll(2) does not see */
+	d->d_drained = n > 0 && n < TUNNEL_BUFSZ && t->t_tls[src] == NULL;
 	return n;
 }
 
@@ -343,6 +347,15 @@ tunnel_pump(struct tunnel *t, int i)
 				side_shutdown(t, dst);
 			d->d_done = 1;
 			break;
+		} else if (d->d_drained) {
+			/*
+			 * The last read was short: the socket had no more.
+			 * The event says when it has (level-triggered), and
+			 * a read now would only find nothing.
+			 */
+			d->d_drained = 0;
+			d->d_srcwant = EV_READ;
+			break;
 		} else {
 			n = tdir_in(t, d, i);
 			if (n > 0)
@@ -414,7 +427,7 @@ tunnel_free(struct tunnel *t, const char *why)
 		    t->t_dir[0].d_bytes, t->t_dir[1].d_bytes);
 		relay_closed(t->t_id[1], t->t_id[0], ANS_NONE,
 		    t->t_dir[1].d_bytes, t->t_dir[0].d_bytes);
-		strnvis(vpath, t->t_path, sizeof(vpath), VIS_SAFE | VIS_OCTAL);
+		log_vis(vpath, t->t_path, sizeof(vpath), VIS_SAFE | VIS_OCTAL);
 		log_info("tunnel %s: client %s, server %s: %llu bytes up, "
 		    "%llu down, %.1f s, %s", vpath, t->t_addr[0],
 		    t->t_addr[1], (unsigned long long)t->t_dir[0].d_bytes,
@@ -445,12 +458,28 @@ tunnel_event(int fd, short event, void *arg)
 {
 	struct tunnel	*t = arg;
 	struct timeval	 now = { 0, 0 };
-	int		 i, again, finished = 1;
+	int		 i, s, dead, again, pumped, finished = 1;
 
-	(void)fd;
-	(void)event;
-	again = tunnel_pump(t, 0);
-	again |= tunnel_pump(t, 1);
+	/*
+	 * A side's event moves the direction that waits for it: its own
+	 * bytes in, or the other side's bytes out.  A timer, a side that
+	 * failed or an event that neither waits for moves both.
+	 */
+	s = fd == -1 ? -1 : fd == t->t_fd[1];
+	dead = t->t_dead[0] + t->t_dead[1];
+	again = pumped = 0;
+	if (s != -1 && (t->t_dir[s].d_srcwant & event)) {
+		again |= tunnel_pump(t, s);
+		pumped |= 1 << s;
+	}
+	if (s != -1 && (t->t_dir[1 - s].d_dstwant & event)) {
+		again |= tunnel_pump(t, 1 - s);
+		pumped |= 1 << (1 - s);
+	}
+	if (pumped == 0 || dead != t->t_dead[0] + t->t_dead[1])
+		for (i = 0; i < 2; i++)
+			if (!(pumped & (1 << i)))
+				again |= tunnel_pump(t, i);
 	for (i = 0; i < 2; i++)
 		if (!t->t_dir[i].d_done && !t->t_dead[1 - i])
 			finished = 0;

@@ -14,7 +14,10 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/* util.c: addresses with prefixes, as `trusted proxy' takes them; libevent's log */
+/*
+ * util.c: addresses with prefixes, as `trusted proxy' takes them; text made
+ * safe for the log; libevent's log
+ */
 
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -26,6 +29,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <vis.h>
 
 #include "remotedapid.h"
 
@@ -134,6 +138,30 @@ netaddr_from_string(const char *s, struct sockaddr_storage *ss)
 		return 0;
 	}
 	return -1;
+}
+
+/*
+ * strnvis(3) for the log, with the usual case made cheap: text that is
+ * printable ASCII already (a path, an address, a whole log line) comes
+ * out as strnvis would leave it, so it is copied; anything else, or any
+ * other flag, goes through strnvis.  libbsd's strnvis turns every byte
+ * into a wide character and back, and the daemon logs every tunnel.
+ */
+int
+log_vis(char *dst, const char *src, size_t dstsize, int flags)
+{
+	const unsigned char	*p;
+
+	if ((flags & ~(VIS_SAFE | VIS_OCTAL | VIS_NOSLASH)) != 0)
+		return strnvis(dst, src, dstsize, flags);
+	for (p = (const unsigned char *)src; *p != '\0'; p++)
+		if (*p < 0x20 || *p > 0x7e ||
+		    (*p == '\\' && !(flags & VIS_NOSLASH)))
+			return strnvis(dst, src, dstsize, flags);
+	if ((size_t)(p - (const unsigned char *)src) >= dstsize)
+		return strnvis(dst, src, dstsize, flags);
+	memcpy(dst, src, p - (const unsigned char *)src + 1);
+	return p - (const unsigned char *)src;
 }
 
 /* libevent's complaints go to our log. */
