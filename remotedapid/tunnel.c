@@ -543,6 +543,7 @@ static void
 tunnel_start(struct tunnel *t)
 {
 	struct timeval	 tv = { t->t_timeout, 0 };
+	int		 i;
 
 #ifdef __linux__
 	t->t_splice = t->t_tls[0] == NULL && t->t_tls[1] == NULL;
@@ -551,6 +552,13 @@ tunnel_start(struct tunnel *t)
 	if (!t->t_bridge)
 		ntunnels++;
 	evtimer_add(&t->t_timer, &tv);
+	/*
+	 * The heads were just read: a plain side's early bytes, if any,
+	 * are in the kernel and its event says so at once.  Only what
+	 * libtls may hold must be read now.
+	 */
+	for (i = 0; i < 2; i++)
+		t->t_dir[i].d_drained = t->t_tls[i] == NULL;
 	tunnel_event(-1, 0, t);
 }
 
