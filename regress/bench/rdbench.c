@@ -481,7 +481,7 @@ pct(double *v, int n, double p)
 
 /*
  * COUNT tunnels one after another in each of PARALLEL processes; each
- * carries a 64-byte request and its echo.  Prints: tunnels/s, setup p50
+ * carries a 64-byte request (one write with the header) and its echo.  Prints: tunnels/s, setup p50
  * and p99, echo p50 and p99 (ms), errors.
  */
 static int
@@ -491,6 +491,8 @@ cmd_setup(const char *target, const char *count, const char *par)
 	int	 pfd[2], got = 0;
 	double	*setup, *echo, t0, t1, t2, start, all;
 	char	 errbuf[RAPI_ERRLEN], msg[64];
+	uint8_t	 req[sizeof(struct bench_hdr) + sizeof(msg)];
+	struct bench_hdr h;
 	double	 rec[3];
 	pid_t	 pid;
 
@@ -498,7 +500,12 @@ cmd_setup(const char *target, const char *count, const char *par)
 	echo = calloc(n * p, sizeof(double));
 	if (setup == NULL || echo == NULL || pipe(pfd) == -1)
 		err(1, NULL);
-	memset(msg, 'x', sizeof(msg));
+	/* the header and the request go as one, as a client's request */
+	h.bh_magic = BENCH_MAGIC;
+	h.bh_mode = MODE_ECHO;
+	h.bh_n = 0;
+	memcpy(req, &h, sizeof(h));
+	memset(req + sizeof(h), 'x', sizeof(msg));
 	start = now();
 	for (j = 0; j < p; j++) {
 		if ((pid = fork()) == -1)
@@ -512,8 +519,7 @@ cmd_setup(const char *target, const char *count, const char *par)
 			    sizeof(errbuf));
 			t1 = now();
 			rec[0] = -1;
-			if (fd != -1 && send_hdr(fd, MODE_ECHO, 0) == 0 &&
-			    send_all(fd, msg, sizeof(msg)) == 0 &&
+			if (fd != -1 && send_all(fd, req, sizeof(req)) == 0 &&
 			    recv_all(fd, msg, sizeof(msg)) == 0) {
 				t2 = now();
 				rec[0] = (t1 - t0) * 1000;
