@@ -290,35 +290,113 @@ cmd_serve(const char *port)
 }
 
 /*
- * An agent: one thread accepts tunnels (the SDK), one serves them.  The
- * accepting thread puts each new socket in the serving thread's epoll
- * set itself (epoll_ctl is safe across threads), so the serving thread
- * wakes once, for the tunnel's bytes.
+ * An agent, as rapi expose is one: one thread drives the listener and
+ * every dial-back at once without blocking (many clients' tunnels open
+ * together, none waits for another's 101), the other serves the tunnels.
+ * The driving thread puts each opened socket in the serving thread's
+ * epoll set itself (epoll_ctl is safe across threads), so the serving
+ * thread wakes once, for the tunnel's bytes.
  */
+
+/* Watch fd in epoll set ep for what the SDK wants; fd -1 forgets it. */
+static void
+agent_watch(int ep, int *watched, int fd, int events, void *ptr)
+{
+	struct epoll_event	 ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = (events & POLLIN ? EPOLLIN : 0) |
+	    (events & POLLOUT ? EPOLLOUT : 0);
+	ev.data.ptr = ptr;
+	if (*watched != -1 && *watched != fd)
+		epoll_ctl(ep, EPOLL_CTL_DEL, *watched, NULL);
+	/* a descriptor the SDK closed and opened again is a new one */
+	if (fd != -1 && (*watched != fd || epoll_ctl(ep, EPOLL_CTL_MOD, fd,
+	    &ev) == -1) && epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == -1)
+		err(1, "epoll_ctl");
+	*watched = fd;
+}
+
+/* A dial-back in its handshake. */
+struct dconn {
+	struct rapi_conn	*d_conn;
+	int			 d_fd;		/* as watched */
+};
+
+/* Take a dial-back one step; when it is open, the serving thread has it. */
+static void
+agent_step(int ep, struct dconn *d)
+{
+	int	 r, fd;
+
+	r = rapi_handshake(d->d_conn);
+	if (r == RAPI_WANT_POLLIN || r == RAPI_WANT_POLLOUT) {
+		agent_watch(ep, &d->d_fd, rapi_conn_fd(d->d_conn),
+		    r == RAPI_WANT_POLLIN ? POLLIN : POLLOUT, d);
+		return;
+	}
+	agent_watch(ep, &d->d_fd, -1, 0, NULL);
+	if (r == 0 && (fd = rapi_conn_release(d->d_conn)) != -1)
+		srv_add(fd);
+	else {
+		warnx("dial-back: %s", rapi_conn_error(d->d_conn));
+		rapi_close(d->d_conn);
+	}
+	free(d);
+}
+
 static int
 cmd_agent(const char *url)
 {
+	struct rapi_config	*cfg;
 	struct rapi_listener	*l;
+	struct epoll_event	 evs[64];
+	struct dconn		*d;
 	pthread_t		 t;
 	char			 errbuf[RAPI_ERRLEN];
-	int			 fd;
+	int			 ep, lfd = -1, ready = 0, i, n, fired = 1;
 
-	if ((l = rapi_listen(url, NULL, errbuf, sizeof(errbuf))) == NULL)
+	if ((cfg = rapi_config_new()) == NULL)
+		err(1, NULL);
+	rapi_config_set_nonblocking(cfg, 1);
+	if ((l = rapi_listen(url, cfg, errbuf, sizeof(errbuf))) == NULL)
 		errx(1, "%s", errbuf);
-	if ((srv_epoll = epoll_create1(0)) == -1)
+	if ((srv_epoll = epoll_create1(0)) == -1 ||
+	    (ep = epoll_create1(0)) == -1)
 		err(1, "epoll");
 	if (pthread_create(&t, NULL, srv_loop, NULL) != 0)
 		errx(1, "pthread_create");
-	printf("ready\n");
-	fflush(stdout);
 	for (;;) {
-		if ((fd = rapi_accept(l, NULL, errbuf, sizeof(errbuf))) ==
-		    -1) {
-			if (errno == ECONNABORTED)
-				continue;
-			errx(1, "%s", errbuf);
+		/* the listener connects on its first turn */
+		if (fired && rapi_listener_process(l) == -1)
+			errx(1, "%s", rapi_listener_error(l));
+		if (!ready && rapi_listener_registered(l)) {
+			printf("ready\n");
+			fflush(stdout);
+			ready = 1;
 		}
-		srv_add(fd);
+		while (rapi_listener_pending(l) > 0) {
+			if ((d = calloc(1, sizeof(*d))) == NULL)
+				err(1, NULL);
+			d->d_fd = -1;
+			if ((d->d_conn = rapi_accept_conn(l, NULL, errbuf,
+			    sizeof(errbuf))) == NULL) {
+				warnx("dial-back: %s", errbuf);
+				free(d);
+				continue;
+			}
+			agent_step(ep, d);
+		}
+		agent_watch(ep, &lfd, rapi_listener_fd(l),
+		    rapi_listener_events(l), NULL);
+		n = epoll_wait(ep, evs, 64, rapi_listener_timeout(l));
+		fired = n == 0;
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.ptr == NULL)
+				fired = 1;
+			else
+				agent_step(ep, evs[i].data.ptr);
+		}
 	}
 }
 
