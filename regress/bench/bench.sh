@@ -7,9 +7,12 @@
 # at once with the relay's memory per tunnel, and the relay's CPU per
 # GiB and per 1000 tunnels.  Prints a table and writes bench.json.
 #
-# Sizes can be lowered for a quick look: BENCH_BULK (bytes, 2 GiB),
-# BENCH_SEQ (3000), BENCH_PAR (200 per opener, 32 openers),
-# BENCH_ECHO (20000), BENCH_HOLD (10000).
+# Every figure but the held tunnels is taken in BENCH_ROUNDS rounds (5),
+# the three targets in turn within a round, and the table shows each
+# figure's median over the rounds (errors: their sum); bench.json has
+# every round too.  Sizes can be lowered for a quick look: BENCH_BULK
+# (bytes, 2 GiB), BENCH_SEQ (3000), BENCH_PAR (200 per opener, 32
+# openers), BENCH_ECHO (20000), BENCH_HOLD (10000).
 
 set -u
 b=$(cd "${1:-build}" && pwd)
@@ -20,6 +23,7 @@ SEQ=${BENCH_SEQ:-3000}
 PAR=${BENCH_PAR:-200}
 ECHO=${BENCH_ECHO:-20000}
 HOLD=${BENCH_HOLD:-10000}
+ROUNDS=${BENCH_ROUNDS:-5}
 HOLDERS=4
 out=$(pwd)/bench.json
 tmp=$(mktemp -d /tmp/remotedapid-bench.XXXXXX)
@@ -169,22 +173,39 @@ measure()
 	}
 }
 
-for t in direct haproxy relay; do
-	eval target=\$$t
-	say "bench: $t: bulk, one way"
-	[ $t = relay ] && cpu0=$(rd_cpu)
-	measure "$t.bulk_up" "$rdbench" bulk "$target" "$BULK" up
-	say "bench: $t: bulk, both ways"
-	measure "$t.bulk_both" "$rdbench" bulk "$target" "$BULK" both
-	[ $t = relay ] && cpu1=$(rd_cpu)
-	say "bench: $t: setup, one after another"
-	measure "$t.setup_seq" "$rdbench" setup "$target" "$SEQ" 1
-	say "bench: $t: setup, 32 at once"
-	measure "$t.setup_par" "$rdbench" setup "$target" "$PAR" 32
-	[ $t = relay ] && cpu2=$(rd_cpu)
-	say "bench: $t: echo latency"
-	measure "$t.echo" "$rdbench" echo "$target" "$ECHO"
-done
+# rounds KIND CMD ARGS...: `rdbench CMD TARGET ARGS...' for the three
+# targets in turn, ROUNDS times, into TARGET.KIND.ROUND.out; the
+# relay's CPU over its own runs is added up in cpu.KIND.  Taken in
+# turn, the three see the same machine: its load moves over minutes.
+rounds()
+{
+	_k=$1
+	_cmd=$2
+	shift 2
+	_r=1
+	while [ "$_r" -le "$ROUNDS" ]; do
+		for t in direct haproxy relay; do
+			eval target=\$$t
+			say "bench: $t: $_k, round $_r of $ROUNDS"
+			[ $t = relay ] && _c0=$(rd_cpu)
+			measure "$t.$_k.$_r" "$rdbench" "$_cmd" "$target" "$@"
+			[ $t = relay ] && echo "$_c0 $(rd_cpu)" >>"cpu.$_k"
+		done
+		_r=$((_r + 1))
+	done
+}
+
+rounds bulk_up bulk "$BULK" up
+rounds bulk_both bulk "$BULK" both
+rounds setup_seq setup "$SEQ" 1
+rounds setup_par setup "$PAR" 32
+rounds echo echo "$ECHO"
+cpu_sum()
+{
+	awk '{ t += $2 - $1 } END { printf "%.3f\n", t }' "cpu.$1"
+}
+cpu_bulk=$(echo "$(cpu_sum bulk_up) $(cpu_sum bulk_both)" | awk '{ print $1 + $2 }')
+cpu_setup=$(echo "$(cpu_sum setup_seq) $(cpu_sum setup_par)" | awk '{ print $1 + $2 }')
 
 say "bench: relay: $HOLD tunnels held at once"
 rss0=$(rd_rss)
@@ -212,27 +233,42 @@ rss1=$(rd_rss)
 kill $holders 2>/dev/null
 
 /usr/bin/python3 - "$out" "$BULK" "$SEQ" "$PAR" "$HOLD" "$held" \
-    "$rss0" "$rss1" "$cpu0" "$cpu1" "$cpu2" "$ncpu" <<'PY'
-import json, os, sys, platform
+    "$rss0" "$rss1" "$cpu_bulk" "$cpu_setup" "$ncpu" "$ROUNDS" <<'PY'
+import json, os, sys, platform, statistics
 
-out, bulk, seq, par, hold, held, rss0, rss1, cpu0, cpu1, cpu2, ncpu = \
-    sys.argv[1:]
+out, bulk, seq, par, hold, held, rss0, rss1, cpu_bulk, cpu_setup, ncpu, \
+    rounds = sys.argv[1:]
 bulk, seq, par, hold, held = int(bulk), int(seq), int(par), int(hold), \
     int(held)
-rss0, rss1 = int(rss0), int(rss1)
-cpu0, cpu1, cpu2 = float(cpu0), float(cpu1), float(cpu2)
+rss0, rss1, rounds = int(rss0), int(rss1), int(rounds)
+cpu_bulk, cpu_setup = float(cpu_bulk), float(cpu_setup)
+kinds = ("bulk_up", "bulk_both", "setup_seq", "setup_par", "echo")
 
-def nums(name):
-    with open(name + ".out") as f:
-        return [float(x) for x in f.read().split()]
+def runs(t, k):
+    v = []
+    for i in range(1, rounds + 1):
+        with open("%s.%s.%d.out" % (t, k, i)) as f:
+            v.append([float(x) for x in f.read().split()])
+    return v
+
+def nums(t, k):
+    """Each column's median over the rounds; errors (the last column
+    of a setup) added up, a run that failed (-1) as all its tunnels."""
+    v = runs(t, k)
+    m = [statistics.median(c) for c in zip(*v)]
+    if k.startswith("setup"):
+        n = seq if k == "setup_seq" else par * 32
+        m[5] = sum(x[5] if x[5] >= 0 else n for x in v)
+    return m
 
 r = {}
+raw = {}
 for t in ("direct", "haproxy", "relay"):
-    s, p, e = nums(t + ".setup_seq"), nums(t + ".setup_par"), \
-        nums(t + ".echo")
+    raw[t] = {k: runs(t, k) for k in kinds}
+    s, p, e = nums(t, "setup_seq"), nums(t, "setup_par"), nums(t, "echo")
     r[t] = {
-        "bulk_up_MBps": nums(t + ".bulk_up")[0],
-        "bulk_both_MBps": nums(t + ".bulk_both")[0],
+        "bulk_up_MBps": nums(t, "bulk_up")[0],
+        "bulk_both_MBps": nums(t, "bulk_both")[0],
         "setup_seq_per_s": s[0], "setup_seq_p50_ms": s[1],
         "setup_seq_p99_ms": s[2], "setup_seq_echo_p50_ms": s[3],
         "setup_seq_echo_p99_ms": s[4], "setup_seq_errors": s[5],
@@ -240,15 +276,17 @@ for t in ("direct", "haproxy", "relay"):
         "setup_par32_p99_ms": p[2], "setup_par32_errors": p[5],
         "echo_p50_ms": e[0], "echo_p99_ms": e[1],
     }
-gib = (bulk * 3) / 2**30		# one way, then both ways
-tunnels = seq + par * 32
-r["relay"]["cpu_s_per_GiB"] = (cpu1 - cpu0) / gib if gib else 0
-r["relay"]["cpu_s_per_1000_tunnels"] = (cpu2 - cpu1) / tunnels * 1000
+gib = (bulk * 3) * rounds / 2**30	# one way, then both ways
+tunnels = (seq + par * 32) * rounds
+r["relay"]["cpu_s_per_GiB"] = cpu_bulk / gib if gib else 0
+r["relay"]["cpu_s_per_1000_tunnels"] = cpu_setup / tunnels * 1000
 r["relay"]["held_tunnels"] = held
 r["relay"]["rss_kB_per_tunnel"] = (rss1 - rss0) / held if held else 0
 doc = {"machine": {"cpus": int(ncpu), "kernel": platform.release()},
     "sizes": {"bulk_bytes": bulk, "setup_seq": seq,
-    "setup_par32_each": par, "held": hold}, "results": r}
+    "setup_par32_each": par, "echo": int(os.environ.get("BENCH_ECHO",
+    20000)), "held": hold, "rounds": rounds}, "results": r,
+    "rounds": raw}
 with open(out, "w") as f:
     json.dump(doc, f, indent=1)
 
