@@ -104,6 +104,7 @@ mkdir -m 755 empty
 rp=$(freeport)
 sp=$(freeport)
 hp=$(freeport)
+hp2=$(freeport)
 ncpu=$(nproc)
 user=""
 if [ "$(id -u)" = 0 ]; then
@@ -149,6 +150,14 @@ frontend bench
 	default_backend sink
 backend sink
 	server s1 127.0.0.1:$sp
+# the same, through HAProxy twice: one more TCP connection on the way
+frontend twice
+	bind 127.0.0.1:$hp2
+	option splice-request
+	option splice-response
+	default_backend bench
+backend bench
+	server h1 127.0.0.1:$hp
 CFG
 haproxy -f haproxy.cfg -db >haproxy.log 2>&1 &
 pids="$pids $!"
@@ -161,6 +170,7 @@ waitfor agent.log ready
 relay="rwr://$ck@127.0.0.1:$rp/bench"
 direct="tcp:127.0.0.1:$sp"
 haproxy="tcp:127.0.0.1:$hp"
+haproxy2="tcp:127.0.0.1:$hp2"
 
 # measure NAME COMMAND...: run, keep its output in NAME.out
 measure()
@@ -173,10 +183,11 @@ measure()
 	}
 }
 
-# rounds KIND CMD ARGS...: `rdbench CMD TARGET ARGS...' for the three
-# targets in turn, ROUNDS times, into TARGET.KIND.ROUND.out; the
-# relay's CPU over its own runs is added up in cpu.KIND.  Taken in
-# turn, the three see the same machine: its load moves over minutes.
+# rounds KIND CMD ARGS...: `rdbench CMD TARGET ARGS...' for the
+# targets in turn (TARGETS), ROUNDS times, into TARGET.KIND.ROUND.out;
+# the relay's CPU over its own runs is added up in cpu.KIND.  Taken in
+# turn, the targets see the same machine: its load moves over minutes.
+TARGETS="direct haproxy relay"
 rounds()
 {
 	_k=$1
@@ -184,7 +195,7 @@ rounds()
 	shift 2
 	_r=1
 	while [ "$_r" -le "$ROUNDS" ]; do
-		for t in direct haproxy relay; do
+		for t in $TARGETS; do
 			eval target=\$$t
 			say "bench: $t: $_k, round $_r of $ROUNDS"
 			[ $t = relay ] && _c0=$(rd_cpu)
@@ -197,7 +208,11 @@ rounds()
 
 rounds bulk_up bulk "$BULK" up
 rounds bulk_both bulk "$BULK" both
+# sequential setup through HAProxy twice too: what one more connection
+# on the way costs a production relay
+TARGETS="direct haproxy haproxy2 relay"
 rounds setup_seq setup "$SEQ" 1
+TARGETS="direct haproxy relay"
 rounds setup_par setup "$PAR" 32
 rounds echo echo "$ECHO"
 cpu_sum()
@@ -276,6 +291,10 @@ for t in ("direct", "haproxy", "relay"):
         "setup_par32_p99_ms": p[2], "setup_par32_errors": p[5],
         "echo_p50_ms": e[0], "echo_p99_ms": e[1],
     }
+twice = nums("haproxy2", "setup_seq")
+raw["haproxy2"] = {"setup_seq": runs("haproxy2", "setup_seq")}
+r["haproxy2"] = {"setup_seq_per_s": twice[0], "setup_seq_p50_ms": twice[1],
+    "setup_seq_p99_ms": twice[2], "setup_seq_errors": twice[5]}
 gib = (bulk * 3) * rounds / 2**30	# one way, then both ways
 tunnels = (seq + par * 32) * rounds
 r["relay"]["cpu_s_per_GiB"] = cpu_bulk / gib if gib else 0
@@ -311,6 +330,10 @@ for label, k, _ in rows:
     print("%-30s %10.3f %10.3f %10.3f %9s %9s" % (label, rv, hv, dv,
         "%.2fx" % (rv / hv) if hv else "-",
         "%.2fx" % (rv / dv) if dv else "-"))
+hv, h1 = r["haproxy2"]["setup_seq_per_s"], r["haproxy"]["setup_seq_per_s"]
+print("%-30s %10.0f per s: %s HAProxy once; the relay %s of it" %
+    ("setup through HAProxy twice", hv, "%.2fx" % (hv / h1) if h1 else "-",
+    "%.2fx" % (r["relay"]["setup_seq_per_s"] / hv) if hv else "-"))
 print("%-30s %10d of %d" % ("tunnels held at once", held, hold))
 print("%-30s %10.0f bytes" % ("  relay memory per tunnel",
     r["relay"]["rss_kB_per_tunnel"] * 1024))
