@@ -165,13 +165,12 @@ relay_send(uint32_t type, uint32_t peerid, int fd, const void *data,
 }
 
 /*
- * A report (a tunnel linked or ended, an informational log line) is
- * nothing the parent must act on at once: it goes with the next message
- * that is (a question, a warning), or after REPORT_DELAY_MS, so that the
- * parent wakes once for several instead of once for each.  The channel
- * keeps the order; a question asked after a report (rapictl's list of
- * tunnels) is answered after it.  Warnings and worse go at once, and
- * whatever is queued goes before them and before the child exits.
+ * A report (a tunnel linked or ended) is nothing the parent must act on
+ * at once: it goes with the next message that is (a log line, a
+ * question), or after REPORT_DELAY_MS, so that the parent wakes once for
+ * several instead of once for each.  The channel keeps the order; a
+ * question asked after a report (rapictl's list of tunnels) is answered
+ * after it.  Log lines go at once, as tests and admins expect them.
  */
 static int
 relay_report(uint32_t type, uint32_t peerid, const void *data, size_t len)
@@ -223,10 +222,6 @@ relay_log_sink(int pri, const char *line)
 	memset(&ml, 0, sizeof(ml));
 	ml.ml_pri = pri;
 	strlcpy(ml.ml_line, line, sizeof(ml.ml_line));
-	if (pri >= LOG_INFO) {
-		(void)relay_report(RD_MSG_LOG, 0, &ml, sizeof(ml));
-		return;
-	}
 	if (msg_compose(&rl->r_chan, RD_MSG_LOG, 0, 0, -1, &ml,
 	    sizeof(ml)) == -1)
 		return;
