@@ -254,6 +254,8 @@ tdir_in(struct tunnel *t, struct tdir *d, int src)
 		    d->d_pipesz, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n > 0)
 			d->d_inpipe = n;
+		/* short: the socket had no more, or the pipe no slot left
+		 * (small segments); then the event fires again at once */
 		d->d_drained = n > 0 && n < d->d_pipesz;
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return TLS_WANT_POLLIN;
@@ -489,7 +491,7 @@ tunnel_event(int fd, short event, void *arg)
 		return;
 	}
 	tunnel_update(t);
-	/* the budget ran out, or TLS holds bytes poll(2) does not see */
+	/* the budget ran out: the rest after the other events */
 	if (again)
 		evtimer_add(&t->t_kick, &now);
 }

@@ -356,6 +356,8 @@ cmd_agent(const char *url)
 	char			 errbuf[RAPI_ERRLEN];
 	int			 ep, lfd = -1, ready = 0, i, n, fired = 1;
 
+	if (strncmp(url, "rwss://", 7) == 0)
+		errx(1, "the bench's agent serves plain tunnels: rws:// only");
 	if ((cfg = rapi_config_new()) == NULL)
 		err(1, NULL);
 	rapi_config_set_nonblocking(cfg, 1);
@@ -370,6 +372,13 @@ cmd_agent(const char *url)
 		/* the listener connects on its first turn */
 		if (fired && rapi_listener_process(l) == -1)
 			errx(1, "%s", rapi_listener_error(l));
+		/*
+		 * Watched again before any dial-back takes a descriptor:
+		 * one the listener closed (it lost the relay) may come back
+		 * as a dial-back's number, which must not be forgotten then.
+		 */
+		agent_watch(ep, &lfd, rapi_listener_fd(l),
+		    rapi_listener_events(l), NULL);
 		if (!ready && rapi_listener_registered(l)) {
 			printf("ready\n");
 			fflush(stdout);
@@ -387,10 +396,9 @@ cmd_agent(const char *url)
 			}
 			agent_step(ep, d);
 		}
-		agent_watch(ep, &lfd, rapi_listener_fd(l),
-		    rapi_listener_events(l), NULL);
 		n = epoll_wait(ep, evs, 64, rapi_listener_timeout(l));
-		fired = n == 0;
+		/* its pings and retries are due even while dial-backs fire */
+		fired = n == 0 || rapi_listener_timeout(l) == 0;
 		for (i = 0; i < n; i++) {
 			if (evs[i].data.ptr == NULL)
 				fired = 1;
