@@ -438,6 +438,64 @@ default_listen_loopback_37791_cleanup()
 	rd_stop_all
 }
 
+atf_test_case original_config_dat_keys cleanup
+original_config_dat_keys_head()
+{
+	atf_set descr "The keys of the original's config.dat, moved into a" \
+	    "key file as README (d) says, open a tunnel that moves bytes"
+	atf_set timeout 60
+}
+original_config_dat_keys_body()
+{
+	rd_setup
+	# as the original's install.php writes it: JSON_PRETTY_PRINT,
+	# keys of 64 letters and digits
+	for k in server client; do
+		head -c 300 /dev/urandom | tr -dc 'A-Za-z0-9' | head -c 64 \
+		    >"$k.secret"
+		[ "$(wc -c <"$k.secret")" -eq 64 ] ||
+		    atf_fail "could not make a 64-letter key"
+	done
+	cat >config.dat <<-EOF
+	{
+	    "server_apikey": "$(cat server.secret)",
+	    "client_apikey": "$(cat client.secret)",
+	    "host": "127.0.0.1",
+	    "port": $RD_PORT,
+	    "serviceuser": "remoted-api-server",
+	    "servicename": "remoted-api-server"
+	}
+	EOF
+	# README (d), word for word but for the key file's path
+	sk=$(sed -n 's/.*"server_apikey": *"\([^"]*\)".*/\1/p' config.dat)
+	ck=$(sed -n 's/.*"client_apikey": *"\([^"]*\)".*/\1/p' config.dat)
+	{
+	  echo "server original-server sha256:$(printf %s "$sk" | sha256sum | cut -d' ' -f1)"
+	  echo "client original-client sha256:$(printf %s "$ck" | sha256sum | cut -d' ' -f1)"
+	} > keys
+	chmod 600 keys
+	[ "$(grep -c sha256: keys)" -eq 2 ] ||
+	    atf_fail "the recipe made no key file: $(rd_flat keys)"
+	RD_SURL="rws://$(cat server.secret)@127.0.0.1:$RD_PORT/test/path/"
+	RD_CURL="rwr://$(cat client.secret)@127.0.0.1:$RD_PORT/test/path/"
+	export RD_SURL RD_CURL
+	rd_daemon_start
+	rd_random up.bin 1048576
+	rd_random down.bin 1048576
+	rd_agent agent -c 1 -s down.bin -r got
+	atf_check "$(rd_libdir)/rdpeer" connect -s up.bin -r back "$RD_CURL"
+	rd_wait_exit agent || atf_fail "agent failed: $(cat agent.log)"
+	rd_same_sha256 up.bin got.0
+	rd_same_sha256 down.bin back
+	rd_wait_log rd.log "registered by .* with key original-server" 5
+	rd_post
+	rd_daemon_stop
+}
+original_config_dat_keys_cleanup()
+{
+	rd_stop_all
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case check_prints_configuration_ok
@@ -448,4 +506,5 @@ atf_init_test_cases()
 	atf_add_test_case key_file_errors_name_line
 	atf_add_test_case key_file_owner_and_mode
 	atf_add_test_case default_listen_loopback_37791
+	atf_add_test_case original_config_dat_keys
 }
