@@ -88,6 +88,7 @@ struct ltunnel {
 	struct rapi_conn	*lt_local;
 	struct rapi_conn	*lt_tun;
 	struct event		 lt_ev;
+	struct event		 lt_timer;	/* the tunnel opens in time */
 	struct bridge		 lt_br;
 	int			 lt_n;
 };
@@ -103,6 +104,10 @@ static struct {
 static void
 ltunnel_free(struct ltunnel *lt)
 {
+	if (event_initialized(&lt->lt_ev))
+		event_del(&lt->lt_ev);
+	if (event_initialized(&lt->lt_timer))
+		evtimer_del(&lt->lt_timer);
 	rapi_close(lt->lt_local);
 	rapi_close(lt->lt_tun);
 	free(lt);
@@ -141,12 +146,25 @@ ltunnel_handshake(int fd, short event, void *arg)
 		ltunnel_free(lt);
 		return;
 	}
+	evtimer_del(&lt->lt_timer);
 	rapi_verbose("tunnel %d: open", lt->lt_n);
 	if (bridge_start(&lt->lt_br, lt->lt_local, lt->lt_tun, NULL, 0,
 	    ltunnel_done, lt) == -1) {
 		warnx("tunnel %d: out of memory", lt->lt_n);
 		ltunnel_free(lt);
 	}
+}
+
+/* The relay did not open the tunnel in time: as without -L, give up. */
+static void
+ltunnel_timeout(int fd, short event, void *arg)
+{
+	struct ltunnel	*lt = arg;
+
+	(void)fd;
+	(void)event;
+	warnx("tunnel %d: no answer in %d seconds", lt->lt_n, RAPI_OPEN_SECS);
+	ltunnel_free(lt);
 }
 
 static void
@@ -162,7 +180,7 @@ static void
 connect_accept(int fd, short event, void *arg)
 {
 	struct ltunnel	*lt;
-	struct timeval	 tv = { 1, 0 };
+	struct timeval	 tv = { 1, 0 }, open = { RAPI_OPEN_SECS, 0 };
 	char		 errbuf[RAPI_ERRLEN];
 	int		 s;
 
@@ -191,6 +209,8 @@ connect_accept(int fd, short event, void *arg)
 		ltunnel_free(lt);
 		return;
 	}
+	evtimer_set(&lt->lt_timer, ltunnel_timeout, lt);
+	evtimer_add(&lt->lt_timer, &open);
 	ltunnel_handshake(-1, 0, lt);
 }
 

@@ -162,6 +162,7 @@ main(int argc, char *argv[])
 	}
 	if (argc != 1 || proxy || max || ping)
 		usage();
+	rapi_config_set_timeout(rc, RAPI_OPEN_SECS * 1000);
 	if (local != NULL)
 		return connect_local(local, argv[0], rc, 0);
 	return connect_stdio(argv[0], rc, 0);

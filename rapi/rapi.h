@@ -28,6 +28,7 @@
 #include "remoted.h"
 
 #define BRIDGE_BUFSZ	65536
+#define RAPI_OPEN_SECS	10	/* a tunnel opens in this time, or not */
 
 /* One end of a bridge: a tunnel, a socket, or stdin and stdout. */
 struct side {

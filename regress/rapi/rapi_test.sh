@@ -410,6 +410,68 @@ unreachable_relay_one_line_error_cleanup()
 	rd_stop_all
 }
 
+atf_test_case local_port_gives_up_in_10s cleanup
+local_port_gives_up_in_10s_head()
+{
+	atf_set descr "rapi connect -L to a relay that never answers: the" \
+	    "local connection is closed after 10 s with one line, and rapi" \
+	    "goes on listening"
+	atf_set timeout 60
+}
+local_port_gives_up_in_10s_body()
+{
+	rd_keygen client
+	silent=$(rd_freeport)
+	# a "relay" that takes the request and never answers
+	rd_start silent /usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(8)
+print("ready", flush=True)
+held = []
+end = time.time() + 50
+s.settimeout(1)
+while time.time() < end:
+    try:
+        c, _ = s.accept()
+        held.append(c)
+    except socket.timeout:
+        pass
+' "$silent"
+	rd_wait 10 grep -q "^ready" silent.log ||
+	    atf_fail "the silent relay did not start: $(rd_flat silent.log)"
+	lport=$(rd_freeport)
+	rd_start local "$(rd_bin rapi)" connect -v -k client.secret \
+	    -L "127.0.0.1:$lport" "rwr://127.0.0.1:$silent/test/path/"
+	rd_wait 10 grep -q "listening on" local.log ||
+	    atf_fail "rapi connect -L does not listen: $(rd_flat local.log)"
+	# how long the local connection stays open, at most 20 s
+	secs=$(/usr/bin/python3 -c '
+import socket, sys, time
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+t0 = time.time()
+c.settimeout(20)
+try:
+    while c.recv(100):
+        pass
+except socket.timeout:
+    pass
+print("%.1f" % (time.time() - t0))
+' "$lport")
+	awk -v s="$secs" 'BEGIN { exit !(s >= 9 && s <= 13) }' ||
+	    atf_fail "the local connection ended after $secs s, not in 9 to 13 s"
+	rd_wait 5 grep -q "^rapi: tunnel 0: no answer in 10 seconds$" \
+	    local.log ||
+	    atf_fail "no one-line reason: $(rd_flat local.log)"
+	rd_alive local || atf_fail "rapi connect -L died: $(rd_flat local.log)"
+}
+local_port_gives_up_in_10s_cleanup()
+{
+	rd_stop_all
+}
+
 atf_test_case stdio_socket_half_close cleanup
 stdio_socket_half_close_head()
 {
@@ -456,4 +518,5 @@ atf_init_test_cases()
 	atf_add_test_case unknown_path_one_line_error
 	atf_add_test_case unreachable_relay_one_line_error
 	atf_add_test_case stdio_socket_half_close
+	atf_add_test_case local_port_gives_up_in_10s
 }
