@@ -254,8 +254,10 @@ tdir_in(struct tunnel *t, struct tdir *d, int src)
 		    d->d_pipesz, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n > 0)
 			d->d_inpipe = n;
-		/* short: the socket had no more, or the pipe no slot left
-		 * (small segments); then the event fires again at once */
+		/*
+		 * Short: the socket had no more, or the pipe no slot left
+		 * (small segments), and then the event fires again at once.
+		 */
 		d->d_drained = n > 0 && n < d->d_pipesz;
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return TLS_WANT_POLLIN;
