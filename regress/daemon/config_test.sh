@@ -480,13 +480,7 @@ original_config_dat_keys_body()
 	RD_CURL="rwr://$(cat client.secret)@127.0.0.1:$RD_PORT/test/path/"
 	export RD_SURL RD_CURL
 	rd_daemon_start
-	rd_random up.bin 1048576
-	rd_random down.bin 1048576
-	rd_agent agent -c 1 -s down.bin -r got
-	atf_check "$(rd_libdir)/rdpeer" connect -s up.bin -r back "$RD_CURL"
-	rd_wait_exit agent || atf_fail "agent failed: $(cat agent.log)"
-	rd_same_sha256 up.bin got.0
-	rd_same_sha256 down.bin back
+	rd_tunnel_both_ways 1048576
 	rd_wait_log rd.log "registered by .* with key original-server" 5
 	rd_post
 	rd_daemon_stop

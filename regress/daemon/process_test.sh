@@ -555,13 +555,7 @@ runs_without_root_body()
 		[ "$u" = "$uid" ] ||
 		    atf_fail "process $pid: expected uid $uid, saw $u"
 	done
-	rd_random up.bin 1048576
-	rd_random down.bin 1048576
-	rd_agent agent -c 1 -s down.bin -r got
-	atf_check "$(rd_libdir)/rdpeer" connect -s up.bin -r back "$RD_CURL"
-	rd_wait_exit agent || atf_fail "agent failed: $(rd_flat agent.log)"
-	rd_same_sha256 up.bin got.0
-	rd_same_sha256 down.bin back
+	rd_tunnel_both_ways 1048576
 	rd_post
 	rd_daemon_stop
 }

@@ -14,13 +14,7 @@ bulk_64mib_both_ways_body()
 {
 	rd_setup
 	rd_daemon_start
-	rd_random up.bin 67108864
-	rd_random down.bin 67108864
-	rd_agent agent -c 1 -s down.bin -r got
-	atf_check "$(rd_libdir)/rdpeer" connect -s up.bin -r back "$RD_CURL"
-	rd_wait_exit agent || atf_fail "agent failed: $(cat agent.log)"
-	rd_same_sha256 up.bin got.0
-	rd_same_sha256 down.bin back
+	rd_tunnel_both_ways 67108864
 	rd_post
 	rd_daemon_stop
 }

@@ -462,6 +462,20 @@ rd_agent()
 	    atf_fail "agent did not register: $(cat "$_name.log")"
 }
 
+# rd_tunnel_both_ways BYTES: an rdpeer agent for one tunnel and an
+# rdpeer client, BYTES of random data each way at once; both ends'
+# bytes must hash the same as what was sent.
+rd_tunnel_both_ways()
+{
+	rd_random up.bin "$1"
+	rd_random down.bin "$1"
+	rd_agent agent -c 1 -s down.bin -r got
+	atf_check "$(rd_libdir)/rdpeer" connect -s up.bin -r back "$RD_CURL"
+	rd_wait_exit agent || atf_fail "agent failed: $(rd_flat agent.log)"
+	rd_same_sha256 up.bin got.0
+	rd_same_sha256 down.bin back
+}
+
 # rd_wait_tunnel: wait up to 10 s for `rapictl show tunnels' to list a
 # tunnel of /test/path/; else fail with a sanitizer's report, if one
 # spoke, or what each side (client, agent, proxy, relay) logged last.
