@@ -451,8 +451,8 @@ original_config_dat_keys_body()
 	# as the original's install.php writes it: JSON_PRETTY_PRINT,
 	# keys of 64 letters and digits
 	for k in server client; do
-		head -c 300 /dev/urandom | tr -dc 'A-Za-z0-9' | head -c 64 \
-		    >"$k.secret"
+		head -c 4096 /dev/urandom | LC_ALL=C tr -dc 'A-Za-z0-9' |
+		    head -c 64 >"$k.secret"
 		[ "$(wc -c <"$k.secret")" -eq 64 ] ||
 		    atf_fail "could not make a 64-letter key"
 	done
